@@ -1,0 +1,145 @@
+"""A model configuration: everything needed to start one llama-server, validated at the boundary.
+
+The same pydantic model is filled by the form, stored by db/, and sent whole to the runner
+with each start command. Checks that need the server's settings (allowed model folders)
+live in `protocol.model_files`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_MAX = 64
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
+
+# Flags the runner sets itself, or that would let a browser choose what the host runs or exposes.
+FORBIDDEN_FLAGS = frozenset({
+    "--host", "--port", "-m", "--model", "--api-key", "--api-key-file", "-mu", "--model-url",
+    "-hf", "-hfr", "--hf-repo", "-hff", "--hf-file", "-hft", "--hf-token", "--models-dir",
+    "--ssl-key-file", "--ssl-cert-file", "--path", "--log-file", "-dr", "--docker-repo",
+    "--lora", "--lora-scaled", "--control-vector", "--control-vector-scaled", "-md", "--model-draft",
+    "--mmproj", "--mmproj-url", "--slot-save-path", "--chat-template-file", "-f", "--file",
+    "--grammar-file", "-jf", "--json-schema-file", "--props", "--webui", "--tools",
+})
+
+
+class RestartPolicy(StrEnum):
+    NEVER = "never"
+    ON_FAILURE = "on-failure"
+
+
+def split_extra_args(text: str) -> list[str]:
+    """Split a line of extra arguments the way a POSIX shell would, without running one."""
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise ValueError(f"cannot split the extra arguments: {exc}") from None
+
+
+def _flag_name(arg: str) -> str:
+    return arg.split("=", 1)[0] if arg.startswith("--") else arg
+
+
+def check_extra_args(args: list[str]) -> list[str]:
+    """Refuse flags the runner owns; refuse control characters. Arguments stay a list, never a shell line."""
+    for arg in args:
+        if "\x00" in arg or any(ord(ch) < 32 for ch in arg):
+            raise ValueError("extra arguments may not contain control characters")
+        if len(arg) > 1024:
+            raise ValueError("an extra argument is longer than 1024 characters")
+        if _flag_name(arg) in FORBIDDEN_FLAGS:
+            raise ValueError(f"{_flag_name(arg)} is set by ModelDeck and cannot be an extra argument")
+    if len(args) > 64:
+        raise ValueError("at most 64 extra arguments")
+    return args
+
+
+def _new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+Port = Annotated[int, Field(ge=1024, le=65535)]
+
+
+class ModelConfig(BaseModel):
+    """One configured model. `uid` is its identity everywhere (a rename keeps it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    uid: str = Field(default_factory=_new_uid, pattern=r"^[0-9a-f]{32}$")
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    model_path: str = Field(min_length=1, max_length=4096)
+    family: str = Field(default="", max_length=64)
+    port: Port | None = None
+    ctx_size: int = Field(default=4096, ge=0, le=1_048_576)
+    gpu_layers: int = Field(default=0, ge=-1, le=1000)
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    batch_size: int = Field(default=2048, ge=1, le=65536)
+    parallel: int = Field(default=1, ge=1, le=256)
+    flash_attn: bool = False
+    cache_type_k: str = "f16"
+    cache_type_v: str = "f16"
+    extra_args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    autostart: bool = False
+    restart_policy: RestartPolicy = RestartPolicy.NEVER
+    restart_limit: int = Field(default=3, ge=0, le=100)
+    notes: str = Field(default="", max_length=10_000)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        if not value.isprintable():
+            raise ValueError("the name may only contain printable characters")
+        return value
+
+    @field_validator("model_path")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("the model path may not contain NUL bytes")
+        return value
+
+    @field_validator("cache_type_k", "cache_type_v")
+    @classmethod
+    def _known_cache_type(cls, value: str) -> str:
+        if value not in CACHE_TYPES:
+            raise ValueError(f"cache type must be one of {', '.join(CACHE_TYPES)}")
+        return value
+
+    @field_validator("extra_args")
+    @classmethod
+    def _safe_extra_args(cls, value: list[str]) -> list[str]:
+        return check_extra_args(value)
+
+    @field_validator("env")
+    @classmethod
+    def _safe_env(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if not ENV_NAME.fullmatch(key):
+                raise ValueError(f"{key!r} is not a valid environment variable name")
+            if key.upper() in {"LD_PRELOAD", "LD_LIBRARY_PATH", "PATH", "LD_AUDIT"}:
+                raise ValueError(f"{key} cannot be set for a model")
+            if "\x00" in val:
+                raise ValueError("environment values may not contain NUL bytes")
+        return value
+
+    def server_args(self) -> list[str]:
+        """llama-server's argument list (without the binary, host and port, which the runner adds)."""
+        args = ["--model", self.model_path, "--ctx-size", str(self.ctx_size),
+                "--n-gpu-layers", str(self.gpu_layers), "--batch-size", str(self.batch_size),
+                "--parallel", str(self.parallel), "--flash-attn", "on" if self.flash_attn else "off",
+                "--cache-type-k", self.cache_type_k, "--cache-type-v", self.cache_type_v]
+        if self.threads is not None:
+            args += ["--threads", str(self.threads)]
+        return args + self.extra_args

@@ -1,0 +1,61 @@
+"""Server-side settings, from command-line flags with MODELDECK_* environment variables as defaults.
+
+Nothing here can be changed from a browser: the llama-server binary and the model folders are
+chosen by whoever starts ModelDeck.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    model_dirs: tuple[Path, ...] = ()
+    llama_server: Path | None = None
+    runner_url: str | None = None  # None: run the embedded runner on loopback
+    runner_token: str | None = None
+    open_on_loopback: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "modeldeck.sqlite3"
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite://{self.db_path}?busy_timeout=5000&synchronous=NORMAL"
+
+    @property
+    def allowed_model_dirs(self) -> tuple[Path, ...]:
+        return self.model_dirs or (self.data_dir / "models",)
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"MODELDECK_{name}", default)
+
+
+def parse_settings(argv: Sequence[str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(prog="modeldeck", description="ModelDeck: manage llama-server models")
+    parser.add_argument("--host", default=_env("HOST", "0.0.0.0"), help="bind address (MODELDECK_HOST)")
+    parser.add_argument("--port", type=int, default=int(_env("PORT", "8080") or 8080), help="MODELDECK_PORT")
+    parser.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", "data") or "data"),
+                        help="database, secrets and default model folder (MODELDECK_DATA_DIR)")
+    parser.add_argument("--model-dir", action="append", type=Path, dest="model_dirs",
+                        help="an allowed model folder, repeatable (MODELDECK_MODEL_DIRS, ':'-separated)")
+    parser.add_argument("--llama-server", type=Path, default=_env("LLAMA_SERVER"),
+                        help="path of the llama-server binary (MODELDECK_LLAMA_SERVER)")
+    parser.add_argument("--runner-url", default=_env("RUNNER_URL"),
+                        help="use a standalone runner at this URL instead of the embedded one")
+    parser.add_argument("--runner-token", default=_env("RUNNER_TOKEN"), help="token of that runner")
+    args = parser.parse_args(argv)
+    model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p]
+    return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
+                    llama_server=args.llama_server, runner_url=args.runner_url, runner_token=args.runner_token)
