@@ -103,6 +103,13 @@ class LogLine(_Message):
     text: str
 
 
+class LogsReply(_Message):
+    """GET /v1/logs/{uid}: the last lines the runner keeps for one model, oldest first."""
+
+    uid: str
+    lines: list[LogLine]
+
+
 # ---- events (WebSocket frames, JSON) -----------------------------------------------------------
 
 class _Event(_Message):

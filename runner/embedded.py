@@ -1,0 +1,62 @@
+"""The runner inside another process (the dashboard's): loopback only, a random port and token.
+
+    runner = await start_embedded_runner(llama_server=settings.llama_server,
+                                         model_dirs=settings.allowed_model_dirs)
+    ... connect to runner.url with runner.token ...
+    await runner.close()   # stops every llama-server it started
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from runner.binary import BinarySource
+from runner.process import Timing
+from runner.server import create_app
+from runner.supervisor import Supervisor
+
+
+@dataclass
+class EmbeddedRunner:
+    url: str  # e.g. http://127.0.0.1:41234 ; the feed is url + "/v1/events"
+    token: str
+    supervisor: Supervisor
+    _site_runner: web.AppRunner
+
+    async def close(self) -> None:
+        """Stop every model, then the HTTP server (so clients see the final statuses first)."""
+        await self.supervisor.close()
+        await self._site_runner.cleanup()
+
+
+async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Open the supervisor and serve it on host:port (0: any free port); returns the bound port."""
+    await supervisor.open()
+    app_runner = web.AppRunner(create_app(supervisor, token), handle_signals=False, access_log=None)
+    await app_runner.setup()
+    sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    site = web.SockSite(app_runner, sock)
+    await site.start()
+    return app_runner, int(sock.getsockname()[1])
+
+
+async def start_embedded_runner(*, llama_server: str | Path | None = None, model_dirs: Iterable[Path] = (),
+                                metrics_interval: float = 1.0, token: str | None = None,
+                                allow_build: bool = True, timing: Timing | None = None) -> EmbeddedRunner:
+    """Start a runner on 127.0.0.1 with a random free port and a fresh token.
+
+    The llama-server binary is resolved at the first start command (building it if allowed and
+    nothing else is found), so the dashboard comes up at once even on a fresh machine.
+    """
+    token = token or secrets.token_urlsafe(32)
+    supervisor = Supervisor(BinarySource(llama_server, allow_build=allow_build), allowed_dirs=tuple(model_dirs),
+                            metrics_interval=metrics_interval, timing=timing)
+    app_runner, port = await serve(supervisor, token, "127.0.0.1", 0)
+    return EmbeddedRunner(url=f"http://127.0.0.1:{port}", token=token, supervisor=supervisor,
+                          _site_runner=app_runner)

@@ -1,0 +1,74 @@
+"""llama-server's output, line by line: level parsing, a bounded buffer, and why a server died.
+
+llama-server writes ``0.00.021.653 I srv  llama_server: ...`` (levels I, W, E, D) once its logger
+is up; argument errors come earlier as plain ``error: ...`` lines, which count as E here.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections import deque
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal, cast
+
+from protocol.messages import LAST_LINES, LogLine
+
+MAX_LINE_CHARS = 4000
+_PREFIXED = re.compile(r"^\s*\d+\.\d+\.\d+\.\d+ ([IWED]) (.*)$")
+
+Level = Literal["I", "W", "E", "D", "?"]
+
+
+def parse_line(raw: str, at: datetime | None = None) -> LogLine:
+    """One output line as a LogLine; the timestamp prefix is dropped (`at` carries the time)."""
+    raw = raw.rstrip("\r\n")[:MAX_LINE_CHARS]
+    at = at or datetime.now(UTC)
+    match = _PREFIXED.match(raw)
+    if match:
+        return LogLine(at=at, level=cast(Level, match.group(1)), text=match.group(2))
+    lowered = raw.lstrip().lower()
+    level: Level = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
+    return LogLine(at=at, level=level, text=raw)
+
+
+class LogBuffer:
+    """The last `maxlen` lines of one model; old lines fall off so memory stays bounded."""
+
+    def __init__(self, maxlen: int = 2000) -> None:
+        self._lines: deque[LogLine] = deque(maxlen=maxlen)
+
+    def append(self, line: LogLine) -> None:
+        self._lines.append(line)
+
+    def tail(self, limit: int) -> list[LogLine]:
+        if limit <= 0:
+            return []
+        return list(self._lines)[-limit:]
+
+    def last_texts(self, limit: int = LAST_LINES) -> list[str]:
+        return [line.text for line in self.tail(limit)]
+
+    def clear(self) -> None:
+        self._lines.clear()
+
+
+def exit_reason(lines: Iterable[LogLine], returncode: int | None) -> str:
+    """Why a server stopped, for a person: its last error line, else the signal, else its last words."""
+    lines = list(lines)
+    errors = [line.text for line in lines if line.level == "E" and line.text.strip()]
+    if errors:
+        # "exiting due to model loading error" follows the line that says what was wrong.
+        generic = ("exiting due to", "main: exiting")
+        specific = [text for text in errors if not any(g in text for g in generic)]
+        return (specific or errors)[-1].strip()
+    if returncode is not None and returncode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    words = [line.text.strip() for line in lines if line.text.strip()]
+    if words:
+        return words[-1]
+    return f"exited with code {returncode}"

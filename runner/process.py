@@ -1,0 +1,280 @@
+"""One supervised llama-server: spawn, readiness, output capture, stop, unexpected exit and restarts.
+
+Everything about one model's lifecycle happens in a single task (`_run`), so state changes are
+strictly ordered; commands only set flags and events that the task reacts to. Changes are
+reported through two callbacks (status, log line) that the supervisor turns into events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from protocol.config import ModelConfig, RestartPolicy
+from protocol.messages import LAST_LINES, LogLine, MetricsSample, ProcessState
+from protocol.model_files import ModelFileError, resolve_model_file
+from protocol.status import ModelStatus
+from runner.lifeline import die_with_parent
+from runner.logs import LogBuffer, exit_reason, parse_line
+
+log = logging.getLogger(__name__)
+
+HEALTH_POLL_S = 0.01  # while starting; each output line also triggers an immediate check
+STOP_TIMEOUT_S = 10.0
+STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
+READ_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Knobs tests turn down: restart backoff (base doubling up to cap) and the stop timeout."""
+
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+    stop_timeout_s: float = STOP_TIMEOUT_S
+    stable_after_s: float = STABLE_AFTER_S
+
+
+class Refused(Exception):
+    """The server cannot be started at all (file outside the allowed folders, no binary): no retry helps."""
+
+
+@dataclass(frozen=True)
+class Exit:
+    returncode: int | None
+    reason: str
+    last_lines: list[str]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def health_ok(port: int, limit_s: float = 1.0) -> bool:
+    """True when GET /health answers 200. A raw request: sub-millisecond, no session needed."""
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(limit_s):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            status_line = await reader.readline()
+            return status_line.split(b" ", 2)[1:2] == [b"200"]
+    except (OSError, TimeoutError, IndexError):
+        return False
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+StatusCallback = Callable[[ProcessState], None]
+LogCallback = Callable[[str, LogLine], None]
+BinaryGetter = Callable[[], Awaitable[Path]]
+
+
+class ManagedServer:
+    """The runner's handle on one model configuration (by uid) and, while it runs, its process."""
+
+    def __init__(self, config: ModelConfig, *, binary: BinaryGetter, allowed_dirs: tuple[Path, ...],
+                 on_status: StatusCallback, on_log: LogCallback, timing: Timing | None = None,
+                 log_lines: int = 2000) -> None:
+        self.config = config
+        self._binary = binary
+        self._allowed_dirs = allowed_dirs
+        self._on_status = on_status
+        self._on_log = on_log
+        self._timing = timing or Timing()
+        self.logs = LogBuffer(log_lines)
+        self.state = ProcessState(uid=config.uid, name=config.name, status=ModelStatus.STOPPED)
+        self.proc: asyncio.subprocess.Process | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._output_seen = asyncio.Event()
+
+    # ---- commands ---------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """A lifecycle task is running (starting, running, stopping, or waiting to restart)."""
+        return self._task is not None and not self._task.done()
+
+    def start(self, config: ModelConfig | None = None) -> None:
+        """Begin the lifecycle; the caller has checked that none is running."""
+        if self.busy:
+            raise RuntimeError("already running")
+        if config is not None:
+            self.config = config
+        self._stop = asyncio.Event()
+        self._set(status=ModelStatus.STARTING, name=self.config.name, restarts=0, exit_code=None, reason=None,
+                  last_lines=[], pid=None, port=None, started_at=None, metrics=None)
+        self._task = asyncio.create_task(self._run(), name=f"llama-server {self.config.name}")
+
+    async def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after the timeout) or cancel a pending restart."""
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._task)
+        if self.state.status is not ModelStatus.STOPPED:
+            self._set(status=ModelStatus.STOPPED, pid=None, metrics=None)
+
+    def set_metrics(self, sample: MetricsSample) -> None:
+        self.state = self.state.model_copy(update={"metrics": sample})
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                began = asyncio.get_running_loop().time()
+                ended = await self._run_once()
+                if ended is None:  # stopped on request
+                    break
+                if asyncio.get_running_loop().time() - began >= self._timing.stable_after_s:
+                    failures = 0
+                failures += 1
+                if not self._restart_wanted(ended, failures):
+                    final = ModelStatus.STOPPED if ended.returncode == 0 else ModelStatus.ERROR
+                    self._set(status=final, pid=None, exit_code=ended.returncode, reason=ended.reason,
+                              last_lines=ended.last_lines, metrics=None)
+                    return
+                delay = min(self._timing.backoff_base_s * 2 ** (failures - 1), self._timing.backoff_cap_s)
+                self._set(status=ModelStatus.ERROR, pid=None, exit_code=ended.returncode,
+                          reason=f"{ended.reason} (restarting in {delay:.1f} s, "
+                                 f"attempt {failures} of {self.config.restart_limit})",
+                          last_lines=ended.last_lines, metrics=None)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)  # backoff, cut short by stop
+                if self._stop.is_set():
+                    break
+                self._set(status=ModelStatus.STARTING, restarts=self.state.restarts + 1, reason=None,
+                          exit_code=None, last_lines=[])
+            self._set(status=ModelStatus.STOPPED, pid=None, metrics=None)
+        except Refused as exc:
+            self._set(status=ModelStatus.ERROR, pid=None, port=None, reason=str(exc), exit_code=None, last_lines=[])
+        except Exception as exc:  # never leave a model in a made-up state: say what broke
+            log.exception("supervising %s failed", self.config.name)
+            self._set(status=ModelStatus.ERROR, pid=None, reason=f"runner error: {exc}", metrics=None)
+
+    def _restart_wanted(self, ended: Exit, failures: int) -> bool:
+        if ended.returncode == 0 or self.config.restart_policy is not RestartPolicy.ON_FAILURE:
+            return False
+        return failures <= self.config.restart_limit
+
+    async def _run_once(self) -> Exit | None:
+        """One process from spawn to exit; None when it ended because stop was asked."""
+        try:
+            args, env = await self._command()
+        except (ModelFileError, OSError, RuntimeError) as exc:
+            raise Refused(str(exc)) from exc
+        if self._stop.is_set():
+            return None
+        port = int(args[args.index("--port") + 1])
+        self.logs.append(parse_line(f"ModelDeck: starting {' '.join(args)}"))
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True, preexec_fn=die_with_parent())
+        except OSError as exc:
+            return Exit(None, f"cannot start llama-server: {exc}", [])
+        self.proc = proc
+        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC))
+        assert proc.stdout is not None
+        reader = asyncio.create_task(self._read_output(proc.stdout))
+        exited = asyncio.create_task(proc.wait())
+        stop_asked = asyncio.create_task(self._stop.wait())
+        ready = asyncio.create_task(self._wait_ready(port))
+        try:
+            done, _ = await asyncio.wait({exited, stop_asked, ready}, return_when=asyncio.FIRST_COMPLETED)
+            if ready in done and exited not in done and not self._stop.is_set():
+                self._set(status=ModelStatus.RUNNING)
+                await asyncio.wait({exited, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+            if not exited.done():  # stop asked
+                await self._terminate(proc, exited)
+            await self._drain(reader)
+            if self._stop.is_set():
+                return None
+            code = proc.returncode
+            lines = self.logs.tail(LAST_LINES)
+            return Exit(code, exit_reason(lines, code), [line.text for line in lines])
+        finally:
+            for task in (ready, stop_asked, exited, reader):
+                task.cancel()
+            if proc.returncode is None:  # cancelled from outside: never leave it behind
+                self._kill_group(proc, signal.SIGKILL)
+            self.proc = None
+
+    async def _command(self) -> tuple[list[str], dict[str, str]]:
+        config = self.config
+        if self._allowed_dirs:  # defense in depth: the dashboard checked too
+            real = resolve_model_file(config.model_path, self._allowed_dirs)
+            config = config.model_copy(update={"model_path": str(real)})
+        binary = await self._binary()
+        port = config.port or free_port()
+        args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
+        return args, {**os.environ, **config.env}
+
+    async def _wait_ready(self, port: int) -> None:
+        """Return once /health says 200: checked every HEALTH_POLL_S and right after each output line."""
+        while not await health_ok(port):
+            self._output_seen.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._output_seen.wait(), HEALTH_POLL_S)
+
+    async def _read_output(self, stream: asyncio.StreamReader) -> None:
+        pending = b""
+        while chunk := await stream.read(READ_CHUNK):
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            if len(pending) > READ_CHUNK:  # a huge line without newline: cut it
+                complete.append(pending)
+                pending = b""
+            for raw in complete:
+                self._line(raw)
+        if pending:
+            self._line(pending)
+
+    def _line(self, raw: bytes) -> None:
+        line = parse_line(raw.decode("utf-8", "replace"))
+        self.logs.append(line)
+        self._output_seen.set()
+        self._on_log(self.config.uid, line)
+
+    async def _terminate(self, proc: asyncio.subprocess.Process, exited: asyncio.Task[int]) -> None:
+        self._set(status=ModelStatus.STOPPING)
+        self._kill_group(proc, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), self._timing.stop_timeout_s)
+        except TimeoutError:
+            log.warning("%s ignored SIGTERM for %.0f s; killing it", self.config.name, self._timing.stop_timeout_s)
+            self._kill_group(proc, signal.SIGKILL)
+            await exited
+
+    @staticmethod
+    def _kill_group(proc: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+        # The server leads its own session/group, so the group id is its pid; the group also
+        # catches any helper it may have forked.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    @staticmethod
+    async def _drain(reader: asyncio.Task[None]) -> None:
+        """Let the reader take the last lines; a grandchild holding the pipe must not block us."""
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(reader), 0.5)
+
+    def _set(self, **changes: object) -> None:
+        self.state = self.state.model_copy(update=changes)
+        self._on_status(self.state)

@@ -1,0 +1,169 @@
+"""The runner's HTTP and WebSocket face (protocol version in protocol.messages; see docs/protocol.md).
+
+  POST /v1/start    StartCommand  -> CommandReply    GET /v1/snapshot         -> SnapshotEvent
+  POST /v1/stop     ModelCommand  -> CommandReply    GET /v1/logs/{uid}?limit -> LogsReply
+  POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
+
+Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
+browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from pydantic import BaseModel, ValidationError
+
+from protocol.messages import MAX_FRAME_BYTES, CommandReply, LogsReply, ModelCommand, StartCommand
+from runner.events import Subscription
+from runner.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+SUPERVISOR = web.AppKey("supervisor", Supervisor)
+TOKEN = web.AppKey("token", str)
+MAX_LOG_LIMIT = 2000
+SEND_TIMEOUT_S = 10.0
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _token_ok(request: web.Request) -> bool:
+    expected = request.app[TOKEN].encode()
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.startswith("Bearer ") else ""
+    if not given and request.path == "/v1/events":
+        given = request.query.get("token", "")
+    return hmac.compare_digest(given.encode(), expected)
+
+
+@web.middleware
+async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _token_ok(request):
+        return web.json_response(CommandReply(accepted=False, reason="missing or wrong token").model_dump(),
+                                 status=401, headers={"WWW-Authenticate": "Bearer"})
+    return await handler(request)
+
+
+def _reply(accepted: bool, reason: str | None, status: int | None = None) -> web.Response:
+    body = CommandReply(accepted=accepted, reason=reason).model_dump()
+    return web.json_response(body, status=status or (200 if accepted else 409))
+
+
+async def _parse(request: web.Request, model: type[M]) -> M | web.Response:
+    try:
+        return model.model_validate_json(await request.read())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
+        log.info("refused a malformed %s: %s", model.__name__, problems)
+        return _reply(False, f"malformed {model.__name__}: {problems}", 400)
+
+
+async def start(request: web.Request) -> web.Response:
+    command = await _parse(request, StartCommand)
+    if isinstance(command, web.Response):
+        return command
+    return _reply(*request.app[SUPERVISOR].start(command.config))
+
+
+async def stop(request: web.Request) -> web.Response:
+    command = await _parse(request, ModelCommand)
+    if isinstance(command, web.Response):
+        return command
+    return _reply(*request.app[SUPERVISOR].stop(command.uid))
+
+
+async def restart(request: web.Request) -> web.Response:
+    command = await _parse(request, ModelCommand)
+    if isinstance(command, web.Response):
+        return command
+    return _reply(*request.app[SUPERVISOR].restart(command.uid))
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[SUPERVISOR].snapshot().model_dump_json(), content_type="application/json")
+
+
+async def logs(request: web.Request) -> web.Response:
+    uid = request.match_info["uid"]
+    server = request.app[SUPERVISOR].servers.get(uid)
+    if server is None:
+        return _reply(False, "no such model on this runner", 404)
+    try:
+        limit = min(int(request.query.get("limit", "200")), MAX_LOG_LIMIT)
+    except ValueError:
+        return _reply(False, "limit must be an integer", 400)
+    reply = LogsReply(uid=uid, lines=server.logs.tail(limit))
+    return web.Response(text=reply.model_dump_json(), content_type="application/json")
+
+
+async def events(request: web.Request) -> web.WebSocketResponse:
+    """A snapshot first, then every event in order; a client that falls behind is disconnected."""
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=20.0)
+    await ws.prepare(request)
+    supervisor = request.app[SUPERVISOR]
+    sender: asyncio.Task[None] | None = None
+
+    def overflowed() -> None:
+        if sender is not None:
+            sender.cancel()  # it may be stuck writing to a stalled socket
+
+    # Snapshot and subscription in one step (no await between): no event can fall in between.
+    sub = supervisor.hub.subscribe(supervisor.snapshot().model_dump_json(), on_overflow=overflowed)
+    sender = asyncio.create_task(_send_loop(ws, sub))
+    reader = asyncio.create_task(_read_loop(ws))
+    try:
+        await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        supervisor.hub.unsubscribe(sub)
+        for task in (sender, reader):
+            task.cancel()
+        await asyncio.gather(sender, reader, return_exceptions=True)
+        if sub.overflowed:
+            await _close(ws, WSCloseCode.TRY_AGAIN_LATER, b"too slow: reconnect for a fresh snapshot")
+        else:
+            await _close(ws, WSCloseCode.GOING_AWAY, b"")
+    return ws
+
+
+async def _send_loop(ws: web.WebSocketResponse, sub: Subscription) -> None:
+    while (frame := await sub.next()) is not None:
+        await asyncio.wait_for(ws.send_str(frame), SEND_TIMEOUT_S)
+
+
+async def _read_loop(ws: web.WebSocketResponse) -> None:
+    """Clients send nothing but pings and close frames; reading is what notices them."""
+    async for msg in ws:
+        if msg.type is WSMsgType.ERROR:
+            return
+
+
+async def _close(ws: web.WebSocketResponse, code: int, message: bytes) -> None:
+    if ws.closed:
+        return
+    try:
+        await asyncio.wait_for(ws.close(code=code, message=message), 1.0)
+    except (TimeoutError, ConnectionError, RuntimeError):
+        pass
+
+
+def create_app(supervisor: Supervisor, token: str) -> web.Application:
+    """The aiohttp application; the caller opens and closes the supervisor."""
+    if not token:
+        raise ValueError("the runner needs a token")
+    app = web.Application(middlewares=[require_token], client_max_size=MAX_FRAME_BYTES)
+    app[SUPERVISOR] = supervisor
+    app[TOKEN] = token
+    app.router.add_post("/v1/start", start)
+    app.router.add_post("/v1/stop", stop)
+    app.router.add_post("/v1/restart", restart)
+    app.router.add_get("/v1/snapshot", snapshot)
+    app.router.add_get("/v1/logs/{uid}", logs)
+    app.router.add_get("/v1/events", events)
+    return app

@@ -1,0 +1,190 @@
+"""The supervisor: every model the runner knows (by uid), commands on them, and the event feed.
+
+Commands answer at once (accepted or refused with a reason); what happens next arrives as events.
+Log lines are batched per model (every LOG_FLUSH_S) and flushed before that model's next status
+event, so a client sees a server's last words before the status that reports its death.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Coroutine
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from protocol.config import ModelConfig
+from protocol.messages import (
+    HostEvent,
+    HostSample,
+    LogEvent,
+    LogLine,
+    MetricsEvent,
+    MetricsSample,
+    ProcessState,
+    SnapshotEvent,
+    StatusEvent,
+)
+from protocol.status import ModelStatus
+from runner.binary import BinarySource
+from runner.events import EventHub
+from runner.host import HostSampler
+from runner.metrics import ProcessProbe, scrape
+from runner.process import ManagedServer, Timing
+
+log = logging.getLogger(__name__)
+
+LOG_FLUSH_S = 0.075
+
+
+class Supervisor:
+    def __init__(self, binary: BinarySource, *, allowed_dirs: tuple[Path, ...] = (),
+                 metrics_interval: float = 1.0, timing: Timing | None = None,
+                 hub: EventHub | None = None, host: HostSampler | None = None) -> None:
+        self.runner_id = uuid.uuid4().hex
+        self.hub = hub or EventHub()
+        self.servers: dict[str, ManagedServer] = {}
+        self.host_sample: HostSample | None = None
+        self._binary = binary
+        self._allowed_dirs = allowed_dirs
+        self._metrics_interval = metrics_interval
+        self._timing = timing
+        self._host = host or HostSampler()
+        self._pending_logs: dict[str, list[LogLine]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._probes: dict[str, ProcessProbe] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
+                       asyncio.create_task(self._metrics_loop(), name="runner metrics")]
+
+    async def close(self) -> None:
+        """Stop every server (concurrently) and the background loops."""
+        await asyncio.gather(*(server.stop() for server in self.servers.values() if server.busy),
+                             return_exceptions=True)
+        for task in [*self._loops, *self._tasks]:
+            task.cancel()
+        await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        self._flush_logs()
+        if self._session is not None:
+            await self._session.close()
+        self._host.nvml.close()
+
+    # ---- commands ---------------------------------------------------------------------------
+
+    def start(self, config: ModelConfig) -> tuple[bool, str | None]:
+        server = self.servers.get(config.uid)
+        if server is not None and server.busy:
+            if server.state.status is ModelStatus.ERROR:  # waiting to restart: start now instead
+                self._spawn(self._restart(server, config))
+                return True, None
+            return False, f"{server.state.name} is already {server.state.status.value}"
+        if server is None:
+            server = ManagedServer(config, binary=self._binary.path, allowed_dirs=self._allowed_dirs,
+                                   on_status=self._status, on_log=self._log, timing=self._timing)
+            self.servers[config.uid] = server
+        server.start(config)
+        return True, None
+
+    def stop(self, uid: str) -> tuple[bool, str | None]:
+        server = self.servers.get(uid)
+        if server is None:
+            return False, "no such model on this runner"
+        if not server.busy and server.state.status is ModelStatus.STOPPED:
+            return False, f"{server.state.name} is not running"
+        if server.state.status is ModelStatus.STOPPING:
+            return False, f"{server.state.name} is already stopping"
+        self._spawn(server.stop())
+        return True, None
+
+    def restart(self, uid: str) -> tuple[bool, str | None]:
+        server = self.servers.get(uid)
+        if server is None:
+            return False, "no such model on this runner (start it with its configuration first)"
+        if server.state.status is ModelStatus.STOPPING:
+            return False, f"{server.state.name} is stopping"
+        self._spawn(self._restart(server, None))
+        return True, None
+
+    async def _restart(self, server: ManagedServer, config: ModelConfig | None) -> None:
+        await server.stop()
+        if not server.busy:
+            server.start(config)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- events -----------------------------------------------------------------------------
+
+    def snapshot(self) -> SnapshotEvent:
+        """Every process as it is now; its seq is the last event it already reflects."""
+        self._flush_logs()
+        return SnapshotEvent(seq=self.hub.seq, runner_id=self.runner_id,
+                             processes=[server.state for server in self.servers.values()], host=self.host_sample)
+
+    def _status(self, state: ProcessState) -> None:
+        self._flush_logs(state.uid)
+        self.hub.publish(lambda seq: StatusEvent(seq=seq, process=state))
+
+    def _log(self, uid: str, line: LogLine) -> None:
+        self._pending_logs.setdefault(uid, []).append(line)
+
+    def _flush_logs(self, uid: str | None = None) -> None:
+        uids = [uid] if uid is not None else list(self._pending_logs)
+        for key in uids:
+            lines = self._pending_logs.pop(key, None)
+            if lines:
+                self.hub.publish(partial(_log_event, key, lines))
+
+    async def _flush_logs_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LOG_FLUSH_S)  # a pacing timer, not synchronisation
+            self._flush_logs()
+
+    async def _metrics_loop(self) -> None:
+        while True:
+            try:
+                await self._sample_all()
+            except Exception:  # a bad sample must never end the feed
+                log.exception("sampling metrics failed")
+            await asyncio.sleep(self._metrics_interval)
+
+    async def _sample_all(self) -> None:
+        host = await asyncio.to_thread(self._host.sample)
+        vram = await asyncio.to_thread(self._host.nvml.vram_by_pid) if host.gpus else {}
+        running = [s for s in self.servers.values() if s.state.status is ModelStatus.RUNNING and s.state.port]
+        for uid in set(self._probes) - {s.config.uid for s in running}:
+            del self._probes[uid]
+        samples = await asyncio.gather(*(self._scrape(server, vram) for server in running))
+        for server, sample in zip(running, samples, strict=True):
+            if server.state.status is ModelStatus.RUNNING:  # it may have stopped meanwhile
+                server.set_metrics(sample)
+                self.hub.publish(partial(_metrics_event, server.config.uid, sample))
+        self.host_sample = host
+        self.hub.publish(lambda seq: HostEvent(seq=seq, sample=host))
+
+    async def _scrape(self, server: ManagedServer, vram: dict[int, int]) -> MetricsSample:
+        pid, port = server.state.pid, server.state.port
+        assert self._session is not None and port is not None
+        probe = self._probes.get(server.config.uid)
+        if pid is not None and (probe is None or probe.pid != pid):
+            probe = self._probes[server.config.uid] = ProcessProbe(pid)
+        return await scrape(self._session, port, probe, vram.get(pid) if pid is not None else None,
+                            limit_s=min(0.8, self._metrics_interval * 0.8))
+
+
+def _log_event(uid: str, lines: list[LogLine], seq: int) -> LogEvent:
+    return LogEvent(seq=seq, uid=uid, lines=lines)
+
+
+def _metrics_event(uid: str, sample: MetricsSample, seq: int) -> MetricsEvent:
+    return MetricsEvent(seq=seq, uid=uid, sample=sample)
