@@ -1,0 +1,1 @@
+"""Persistence: Tortoise ORM models over one SQLite file, migrated in place at start."""

@@ -1,0 +1,173 @@
+"""ModelDeck: the single in-memory truth for the UI, written through to SQLite on every change.
+
+The store changes only through these actions (called by the UI) and through the live-sync task
+applying runner events. A failed database write leaves the store as it was and raises StoreError,
+whose message the page shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from nicegui import Event, binding
+
+from db.model_record import ModelRecord
+from db.writes import DatabaseWriteError, writing
+from protocol import ModelConfig, ModelStatus
+from protocol.messages import CommandReply
+from store.model_state import ModelState
+from store.runner_control import NoRunner, RunnerControl
+
+
+class StoreError(Exception):
+    """An action did not happen; the message is for the person who asked."""
+
+
+@binding.bindable_dataclass
+class RunnerLink:
+    """How the dashboard's connection to its runner stands, for the header's indicator."""
+
+    state: str = "not connected"  # "connected", "reconnecting" or "not connected"
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: ModelStatus
+    exit_code: int | None = None
+    reason: str | None = None
+    last_lines: tuple[str, ...] = ()
+
+
+class ModelDeck:
+    def __init__(self, runner: RunnerControl | None = None) -> None:
+        self.models: dict[str, ModelState] = {}
+        self.runner: RunnerControl = runner or NoRunner()
+        self.link = RunnerLink()
+        self.added: Event[ModelState] = Event()
+        self.removed: Event[str] = Event()
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Fill the store from the database (at start)."""
+        self.models = {}
+        for record in await ModelRecord.all().order_by("name"):
+            self.models[record.uid] = ModelState(
+                config=record.to_config(), status=record.status, exit_code=record.exit_code,
+                reason=record.reason, last_lines=list(record.last_lines))
+
+    def in_order(self) -> list[ModelState]:
+        return sorted(self.models.values(), key=lambda state: state.name.casefold())
+
+    def get(self, uid: str) -> ModelState:
+        try:
+            return self.models[uid]
+        except KeyError:
+            raise StoreError("that model no longer exists") from None
+
+    def name_taken(self, name: str, uid: str | None = None) -> bool:
+        folded = name.casefold()
+        return any(s.name.casefold() == folded and s.uid != uid for s in self.models.values())
+
+    # ---- configuration actions -------------------------------------------------------------
+
+    async def save(self, config: ModelConfig) -> ModelState:
+        """Create a model, or update the one with this uid (a rename keeps its identity)."""
+        if self.name_taken(config.name, config.uid):
+            raise StoreError(f"a model named {config.name!r} already exists")
+        state = self.models.get(config.uid)
+        values = ModelRecord.config_values(config)
+        try:
+            async with writing():
+                if state is None:
+                    record = await ModelRecord.create(**values)
+                else:
+                    record = await ModelRecord.get(uid=config.uid)
+                    await record.update_from_dict(values).save()
+        except DatabaseWriteError as exc:
+            raise StoreError(f"{config.name} was not saved: {exc}") from exc
+        saved = record.to_config()
+        if state is None:
+            state = ModelState(config=saved)
+            self.models[saved.uid] = state
+            self.added.emit(state)
+        else:
+            state.config = saved
+        return state
+
+    async def duplicate(self, uid: str) -> ModelState:
+        """A stopped copy named "X copy" (or "X copy 2", ...), with its own port chosen at start."""
+        source = self.get(uid).config
+        name = f"{source.name} copy"
+        number = 2
+        while self.name_taken(name):
+            name = f"{source.name} copy {number}"
+            number += 1
+        copy = source.model_copy(update={"name": name, "port": None, "autostart": False,
+                                         "created_at": None, "updated_at": None})
+        copy.uid = ModelConfig.model_fields["uid"].get_default(call_default_factory=True)
+        return await self.save(copy)
+
+    async def delete(self, uid: str) -> None:
+        state = self.get(uid)
+        if state.status.can_stop or state.status is ModelStatus.STOPPING:
+            raise StoreError(f"stop {state.name} before deleting it")
+        try:
+            async with writing():
+                await ModelRecord.filter(uid=uid).delete()
+        except DatabaseWriteError as exc:
+            raise StoreError(f"{state.name} was not deleted: {exc}") from exc
+        del self.models[uid]
+        self.removed.emit(uid)
+
+    # ---- status ------------------------------------------------------------------------------
+
+    async def set_status(self, uid: str, change: StatusChange) -> None:
+        """Show a status at once and persist it; roll back if it cannot be written."""
+        state = self.get(uid)
+        before = self._status_of(state)
+        self._apply_status(state, change)
+        try:
+            async with writing():
+                await ModelRecord.filter(uid=uid).update(
+                    status=change.status, exit_code=change.exit_code, reason=change.reason,
+                    last_lines=list(change.last_lines))
+        except DatabaseWriteError as exc:
+            self._apply_status(state, before)
+            raise StoreError(f"the status of {state.name} was not saved: {exc}") from exc
+
+    async def start(self, uid: str) -> None:
+        """Ask the runner to start a model; the card shows `starting` at once."""
+        state = self.get(uid)
+        if not state.status.can_start:
+            raise StoreError(f"{state.name} is already {state.status}")
+        await self._command(state, StatusChange(ModelStatus.STARTING), lambda: self.runner.start(state.config))
+
+    async def stop(self, uid: str) -> None:
+        state = self.get(uid)
+        if not state.status.can_stop:
+            raise StoreError(f"{state.name} is not running")
+        await self._command(state, StatusChange(ModelStatus.STOPPING), lambda: self.runner.stop(uid))
+
+    async def _command(self, state: ModelState, pending: StatusChange,
+                       send: Callable[[], Awaitable[CommandReply]]) -> None:
+        before = self._status_of(state)
+        await self.set_status(state.uid, pending)  # shown before any await: a second click is refused
+        reply = await send()
+        if not reply.accepted:
+            await self.set_status(state.uid, before)
+            raise StoreError(f"{state.name}: {reply.reason or 'the runner refused'}")
+
+    @staticmethod
+    def _status_of(state: ModelState) -> StatusChange:
+        return StatusChange(state.status, state.exit_code, state.reason, tuple(state.last_lines))
+
+    @staticmethod
+    def _apply_status(state: ModelState, change: StatusChange) -> None:
+        state.status = change.status
+        state.exit_code = change.exit_code
+        state.reason = change.reason
+        state.last_lines = list(change.last_lines)
+        if change.status is not ModelStatus.RUNNING:
+            state.clear_figures()

@@ -1,0 +1,74 @@
+"""Turning the form's raw values into a ModelConfig, with one clear message per invalid field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from protocol import ModelConfig
+from protocol.config import split_extra_args
+from protocol.model_files import ModelFileError, resolve_model_file
+
+FieldErrors = dict[str, str]
+
+
+def _first_message_per_field(error: ValidationError) -> FieldErrors:
+    messages: FieldErrors = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        message = item["msg"].removeprefix("Value error, ")
+        messages.setdefault(field, message)
+    return messages
+
+
+def parse_env(text: str) -> dict[str, str]:
+    """KEY=value lines; blank lines ignored."""
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise ValueError(f"{line.strip()!r} is not KEY=value")
+        env[key.strip()] = value
+    return env
+
+
+def validate_form(values: Mapping[str, Any], *, allowed_dirs: Iterable[Path],
+                  name_taken: bool) -> tuple[ModelConfig | None, FieldErrors]:
+    """Return the config, or None and a message for every field that is wrong."""
+    errors: FieldErrors = {}
+    data = dict(values)
+    try:
+        data["extra_args"] = split_extra_args(str(values.get("extra_args", "")))
+    except ValueError as exc:
+        errors["extra_args"] = str(exc)
+        data["extra_args"] = []
+    try:
+        data["env"] = parse_env(str(values.get("env", "")))
+    except ValueError as exc:
+        errors["env"] = str(exc)
+        data["env"] = {}
+    config: ModelConfig | None = None
+    try:
+        config = ModelConfig.model_validate(data)
+    except ValidationError as exc:
+        for field, message in _first_message_per_field(exc).items():
+            errors.setdefault(field, message)
+    name = str(values.get("name", "")).strip()
+    if not name:
+        errors["name"] = "a name is required"
+    elif name_taken:
+        errors["name"] = f"a model named {name!r} already exists"
+    path = str(values.get("model_path", "")).strip()
+    if not path:
+        errors["model_path"] = "choose a model file"
+    elif "model_path" not in errors:
+        try:
+            resolve_model_file(path, allowed_dirs)
+        except ModelFileError as exc:
+            errors["model_path"] = str(exc)
+    return (None, errors) if errors else (config, {})

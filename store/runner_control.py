@@ -1,0 +1,24 @@
+"""The narrow interface through which the store asks a runner to start or stop a model."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from protocol import ModelConfig
+from protocol.messages import CommandReply
+
+
+class RunnerControl(Protocol):
+    async def start(self, config: ModelConfig) -> CommandReply: ...
+
+    async def stop(self, uid: str) -> CommandReply: ...
+
+
+class NoRunner:
+    """Used until a runner is connected: every command is refused, nothing pretends to run."""
+
+    async def start(self, config: ModelConfig) -> CommandReply:
+        return CommandReply(accepted=False, reason="the runner is not connected")
+
+    async def stop(self, uid: str) -> CommandReply:
+        return CommandReply(accepted=False, reason="the runner is not connected")

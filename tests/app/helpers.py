@@ -1,0 +1,29 @@
+"""Story-level steps a person takes on the models page, for the user-fixture tests."""
+
+from __future__ import annotations
+
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.app.conftest import DeckHome
+from tests.waiting import until
+
+
+async def fill_form(user: User, **values: object) -> None:
+    for field, value in values.items():
+        element = next(iter(user.find(marker=f"field-{field}").elements))
+        if isinstance(element, ui.input | ui.textarea):
+            user.find(marker=f"field-{field}").clear().type(str(value))
+        else:
+            element.value = value
+
+
+async def add_model(user: User, home: DeckHome, name: str, **values: object) -> None:
+    user.find(marker="add-model").click()
+    await fill_form(user, name=name, model_path=str(home.model_file), **values)
+    user.find(marker="form-save").click()
+    await until(lambda: any(row["name"] == name for row in home.rows()), message=f"{name} saved")
+
+
+def uid_of(home: DeckHome, name: str) -> str:
+    return str(home.row(name)["uid"])

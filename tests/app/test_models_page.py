@@ -1,0 +1,79 @@
+"""The models page as people use it: add, edit, duplicate, delete, in two browsers, on a real SQLite file."""
+
+from __future__ import annotations
+
+from nicegui.testing import User
+
+from tests.app.conftest import DeckHome
+from tests.app.helpers import add_model, fill_form, uid_of
+from tests.waiting import until
+
+
+async def test_empty_deck_tells_a_newcomer_what_to_do(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await user.should_see(marker="empty-state")
+    await user.should_see("press Add model")
+
+
+async def test_a_model_added_in_one_browser_appears_in_another(user: User, second_user: User,
+                                                                 deck_home: DeckHome) -> None:
+    await user.open("/")
+    await second_user.open("/")
+    await add_model(user, deck_home, "qwen-small", ctx_size=2048)
+    await second_user.should_see("qwen-small")
+    row = deck_home.row("qwen-small")
+    assert row["ctx_size"] == 2048
+    assert row["model_path"] == str(deck_home.model_file)
+    assert row["status"] == "stopped"
+    await second_user.should_not_see(marker="empty-state")
+
+
+async def test_edit_renames_and_keeps_identity(user: User, second_user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await second_user.open("/")
+    await add_model(user, deck_home, "alpha")
+    uid = uid_of(deck_home, "alpha")
+    user.find(marker=f"edit-{uid}").click()
+    await fill_form(user, name="beta", ctx_size=1024)
+    user.find(marker="form-save").click()
+    await until(lambda: deck_home.row("beta") if any(r["name"] == "beta" for r in deck_home.rows()) else None)
+    await second_user.should_see("beta")
+    await second_user.should_not_see("alpha")
+    rows = deck_home.rows()
+    assert [(r["uid"], r["name"], r["ctx_size"]) for r in rows] == [(uid, "beta", 1024)]
+
+
+async def test_duplicate_makes_a_unique_stopped_copy(user: User, second_user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await second_user.open("/")
+    await add_model(user, deck_home, "gamma", port=9123)
+    uid = uid_of(deck_home, "gamma")
+    user.find(marker=f"duplicate-{uid}").click()
+    await second_user.should_see("gamma copy")
+    await until(lambda: len(deck_home.rows()) == 2)
+    user.find(marker=f"duplicate-{uid}").click()
+    await second_user.should_see("gamma copy 2")
+    await until(lambda: len(deck_home.rows()) == 3)
+    names = [r["name"] for r in deck_home.rows()]
+    assert names == ["gamma", "gamma copy", "gamma copy 2"]
+    copy = deck_home.row("gamma copy")
+    assert copy["uid"] != uid
+    assert copy["port"] is None  # two copies must not fight over one port
+
+
+async def test_delete_asks_first_then_removes_everywhere(user: User, second_user: User,
+                                                          deck_home: DeckHome) -> None:
+    await user.open("/")
+    await second_user.open("/")
+    await add_model(user, deck_home, "doomed")
+    await add_model(user, deck_home, "kept")
+    uid = uid_of(deck_home, "doomed")
+    user.find(marker=f"delete-{uid}").click()
+    await user.should_see("Delete doomed?")
+    user.find(marker="confirm-cancel").click()
+    assert [r["name"] for r in deck_home.rows()] == ["doomed", "kept"]
+    user.find(marker=f"delete-{uid}").click()
+    user.find(marker="confirm-ok").click()
+    await second_user.should_not_see(marker=f"card-{uid}")
+    await until(lambda: len(deck_home.rows()) == 1)
+    assert [r["name"] for r in deck_home.rows()] == ["kept"]

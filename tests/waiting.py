@@ -1,0 +1,16 @@
+"""Waiting on a condition with a deadline: the only way tests here synchronise."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.02,
+                message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} did not hold within {timeout} s")
+        await asyncio.sleep(interval)

@@ -1,0 +1,1 @@
+"""The web UI: pages render the store and call its actions; no database, no network."""

@@ -1,0 +1,67 @@
+"""One model as a card: what it is, how it is doing, and what can be done with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from nicegui import ui
+
+from protocol import ModelConfig
+from store.model_state import ModelState
+from ui.components.figures import human_bytes, rate
+from ui.components.status_badge import StatusBadge
+
+
+class CardActions(Protocol):
+    async def start(self, state: ModelState) -> None: ...
+    async def stop(self, state: ModelState) -> None: ...
+    def edit(self, state: ModelState) -> None: ...
+    async def duplicate(self, state: ModelState) -> None: ...
+    def delete(self, state: ModelState) -> None: ...
+    def details(self, state: ModelState) -> None: ...
+
+
+def _file_line(config: ModelConfig) -> str:
+    path = Path(config.model_path)
+    try:
+        size = human_bytes(path.stat().st_size)
+    except OSError:
+        size = "missing"
+    return f"{path.name} · {size}"
+
+
+def model_card(state: ModelState, actions: CardActions) -> ui.card:
+    uid = state.uid
+    with ui.card().classes("w-full gap-2").mark(f"card-{uid}") as card:
+        with ui.row().classes("w-full items-start justify-between no-wrap"):
+            with ui.column().classes("gap-0 min-w-0"):
+                ui.label().classes("text-lg font-bold break-all").bind_text_from(state, "config", lambda c: c.name)
+                ui.label().classes("text-sm opacity-70").bind_text_from(
+                    state, "config", lambda c: c.family or "unknown family")
+            with ui.row().classes("items-center gap-1 no-wrap"):
+                StatusBadge(state)
+                with ui.button(icon="more_vert").props("flat round").mark(f"menu-{uid}"):
+                    with ui.menu():
+                        ui.menu_item("Edit", on_click=lambda: actions.edit(state)).mark(f"edit-{uid}")
+                        ui.menu_item("Duplicate", on_click=lambda: actions.duplicate(state)).mark(f"duplicate-{uid}")
+                        ui.menu_item("Error details", on_click=lambda: actions.details(state)).mark(
+                            f"details-{uid}").bind_visibility_from(state, "exit_code", lambda code: code is not None)
+                        ui.separator()
+                        ui.menu_item("Delete", on_click=lambda: actions.delete(state)).classes(
+                            "text-negative").mark(f"delete-{uid}")
+        ui.label().classes("text-sm break-all").bind_text_from(state, "config", _file_line)
+        with ui.row().classes("text-sm gap-4"):
+            ui.label().bind_text_from(state, "config", lambda c: f"ctx {c.ctx_size}")
+            ui.label().bind_text_from(state, "port", lambda port: f"port {port or state.config.port or 'auto'}")
+        ui.label().classes("text-sm text-negative break-words").bind_text_from(
+            state, "reason", lambda reason: reason or "").bind_visibility_from(state, "reason", bool)
+        with ui.row().classes("text-sm gap-4").bind_visibility_from(state, "status", lambda s: s == "running"):
+            ui.label().bind_text_from(state, "tokens_per_second", lambda v: rate(v, "tok/s"))
+            ui.label().bind_text_from(state, "rss_bytes", lambda v: f"RAM {human_bytes(v)}")
+        with ui.row().classes("w-full gap-2"):
+            ui.button("Start", icon="play_arrow", on_click=lambda: actions.start(state)).classes(
+                "flex-1 min-h-[44px]").bind_enabled_from(state, "status", lambda s: s.can_start).mark(f"start-{uid}")
+            ui.button("Stop", icon="stop", color="negative", on_click=lambda: actions.stop(state)).classes(
+                "flex-1 min-h-[44px]").bind_enabled_from(state, "status", lambda s: s.can_stop).mark(f"stop-{uid}")
+    return card

@@ -1,0 +1,112 @@
+"""The Add / Edit form: one dialog per page, every field checked with its own message."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from nicegui import ui
+
+from protocol import ModelConfig, RestartPolicy
+from protocol.config import CACHE_TYPES
+from store import ModelDeck, StoreError
+from store.form_validation import validate_form
+
+FieldElement = ui.input | ui.number | ui.select | ui.switch | ui.textarea
+
+
+class ModelFormDialog(ui.dialog):
+    def __init__(self, deck: ModelDeck, allowed_dirs: Iterable[Path]) -> None:
+        super().__init__()
+        self.deck = deck
+        self.allowed_dirs = tuple(allowed_dirs)
+        self.editing: ModelConfig | None = None
+        self.fields: dict[str, FieldElement] = {}
+        with self, ui.card().classes("w-full max-w-2xl"):
+            self.title = ui.label().classes("text-lg font-bold")
+            with ui.grid().classes("w-full gap-x-4 gap-y-1 grid-cols-1 sm:grid-cols-2"):
+                self._add("name", ui.input("Name"))
+                self._add("family", ui.input("Family"))
+                self._add("model_path", ui.input("Model file (.gguf)")).classes("sm:col-span-2")
+                self._add("port", ui.number("Port (empty: automatic)", min=1024, max=65535, precision=0))
+                self._add("ctx_size", ui.number("Context size", min=0, precision=0))
+                self._add("gpu_layers", ui.number("GPU layers (-1: all)", min=-1, precision=0))
+                self._add("threads", ui.number("Threads (empty: automatic)", min=1, precision=0))
+                self._add("batch_size", ui.number("Batch size", min=1, precision=0))
+                self._add("parallel", ui.number("Parallel slots", min=1, precision=0))
+                self._add("cache_type_k", ui.select(list(CACHE_TYPES), label="KV cache type K"))
+                self._add("cache_type_v", ui.select(list(CACHE_TYPES), label="KV cache type V"))
+                self._add("restart_policy", ui.select([p.value for p in RestartPolicy], label="Restart"))
+                self._add("restart_limit", ui.number("Restart limit", min=0, precision=0))
+                self._add("flash_attn", ui.switch("Flash attention"))
+                self._add("autostart", ui.switch("Start with ModelDeck"))
+                self._add("extra_args", ui.input("Extra arguments")).classes("sm:col-span-2")
+                self._add("env", ui.textarea("Environment (KEY=value per line)")).classes("sm:col-span-2")
+                self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self.close).props("flat").mark("form-cancel")
+                ui.button("Save", on_click=self.save).mark("form-save")
+
+    def _add(self, name: str, element: FieldElement) -> FieldElement:
+        element.mark(f"field-{name}")
+        if not isinstance(element, ui.switch):
+            element.classes("w-full")
+        self.fields[name] = element
+        return element
+
+    def open_new(self) -> None:
+        self.editing = None
+        self.title.text = "Add a model"
+        self._fill(ModelConfig.model_construct(**{
+            name: info.get_default(call_default_factory=True)
+            for name, info in ModelConfig.model_fields.items() if name != "uid"}))
+
+    def open_edit(self, config: ModelConfig) -> None:
+        self.editing = config
+        self.title.text = f"Edit {config.name}"
+        self._fill(config)
+
+    def _fill(self, config: ModelConfig) -> None:
+        for name, element in self.fields.items():
+            value: Any = getattr(config, name, None)
+            if name == "extra_args":
+                value = shlex.join(value or [])
+            elif name == "env":
+                value = "\n".join(f"{k}={v}" for k, v in (value or {}).items())
+            elif name == "restart_policy":
+                value = RestartPolicy(value or RestartPolicy.NEVER).value
+            elif value is None and isinstance(element, ui.input | ui.textarea):
+                value = ""
+            element.value = value
+            if not isinstance(element, ui.switch):
+                element.error = None
+        self.open()
+
+    def values(self) -> dict[str, Any]:
+        values = {name: element.value for name, element in self.fields.items()}
+        if self.editing is not None:
+            values["uid"] = self.editing.uid
+            values["created_at"] = self.editing.created_at
+        return values
+
+    async def save(self) -> None:
+        values = self.values()
+        uid = self.editing.uid if self.editing else None
+        config, errors = validate_form(values, allowed_dirs=self.allowed_dirs,
+                                       name_taken=self.deck.name_taken(str(values.get("name", "")).strip(), uid))
+        for name, element in self.fields.items():
+            if not isinstance(element, ui.switch):
+                element.error = errors.get(name)
+        if config is None:
+            unplaced = [f"{name}: {message}" for name, message in errors.items() if name not in self.fields]
+            ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
+            return
+        try:
+            await self.deck.save(config)
+        except StoreError as exc:
+            ui.notify(str(exc), type="negative", multi_line=True)
+            return
+        self.close()
+        ui.notify(f"Saved {config.name}", type="positive")

@@ -1,0 +1,87 @@
+"""The models page: a card per configured model, Add, and the dialogs the cards share."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from nicegui import ui
+
+from store import ModelDeck, ModelState, StoreError
+from ui.components.confirm_dialog import ConfirmDialog
+from ui.components.error_details import ErrorDetailsDialog
+from ui.components.model_card import model_card
+from ui.components.model_form import ModelFormDialog
+from ui.theme import frame
+
+
+class PageActions:
+    """What the cards' buttons do on this page; every failure becomes a notification, never a freeze."""
+
+    def __init__(self, deck: ModelDeck, form: ModelFormDialog, confirm: ConfirmDialog,
+                 details_dialog: ErrorDetailsDialog) -> None:
+        self.deck = deck
+        self.form = form
+        self.confirm = confirm
+        self.details_dialog = details_dialog
+
+    @staticmethod
+    async def _attempt(action: Callable[[], Awaitable[object]], done: str | None = None) -> None:
+        try:
+            await action()
+        except StoreError as exc:
+            ui.notify(str(exc), type="negative", multi_line=True)
+        else:
+            if done:
+                ui.notify(done, type="positive")
+
+    async def start(self, state: ModelState) -> None:
+        await self._attempt(lambda: self.deck.start(state.uid))
+
+    async def stop(self, state: ModelState) -> None:
+        await self._attempt(lambda: self.deck.stop(state.uid))
+
+    def edit(self, state: ModelState) -> None:
+        self.form.open_edit(state.config)
+
+    async def duplicate(self, state: ModelState) -> None:
+        await self._attempt(lambda: self.deck.duplicate(state.uid), f"Duplicated {state.name}")
+
+    def delete(self, state: ModelState) -> None:
+        self.confirm.ask(f"Delete {state.name}? Its configuration is removed; the model file stays.", "Delete",
+                         lambda: self._attempt(lambda: self.deck.delete(state.uid), f"Deleted {state.name}"))
+
+    def details(self, state: ModelState) -> None:
+        self.details_dialog.show(state)
+
+
+def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...]) -> None:
+    @ui.page("/")
+    def models_page() -> None:
+        form = ModelFormDialog(deck, allowed_dirs)
+        actions = PageActions(deck, form, ConfirmDialog(), ErrorDetailsDialog())
+
+        @ui.refreshable
+        def cards() -> None:
+            states = deck.in_order()
+            if not states:
+                with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
+                    ui.icon("inventory_2", size="3rem").classes("opacity-60")
+                    ui.label("No models yet").classes("text-xl font-bold")
+                    folders = ", ".join(str(d) for d in allowed_dirs)
+                    ui.label(f"Put a .gguf file in {folders}, then press Add model to configure it.")
+                return
+            with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"):
+                for state in states:
+                    model_card(state, actions)
+
+        with frame("Models", deck.link):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Models").classes("text-2xl font-bold")
+                ui.button("Add model", icon="add", on_click=form.open_new).classes("min-h-[44px]").mark("add-model")
+            ui.label().classes("text-sm text-warning").bind_text_from(
+                deck.link, "state", lambda s: "" if s == "connected" else f"The runner is {s}: models cannot start."
+            ).bind_visibility_from(deck.link, "state", lambda s: s != "connected")
+            cards()
+        deck.added.subscribe(cards.refresh)
+        deck.removed.subscribe(cards.refresh)
