@@ -54,15 +54,21 @@ class LogBuffer:
         self._lines.clear()
 
 
+_FAREWELLS = ("exiting due to", "main: exiting")
+_WRAPPERS = ("failed to load model", "error loading model", "encountered an error while trying")
+
+
 def exit_reason(lines: Iterable[LogLine], returncode: int | None) -> str:
     """Why a server stopped, for a person: its last error line, else the signal, else its last words."""
     lines = list(lines)
-    errors = [line.text for line in lines if line.level == "E" and line.text.strip()]
+    errors = [" ".join(line.text.split()) for line in lines if line.level == "E" and line.text.strip()]
+    errors = [text for text in errors if not any(g in text for g in _FAREWELLS)]
     if errors:
-        # "exiting due to model loading error" follows the line that says what was wrong.
-        generic = ("exiting due to", "main: exiting")
-        specific = [text for text in errors if not any(g in text for g in generic)]
-        return (specific or errors)[-1].strip()
+        # llama.cpp logs a cascade: the cause first (a gguf or bind error), then wrappers up the
+        # call stack; the last wrapper names the file. "cause (last wrapper)" says both.
+        causes = [text for text in errors if not any(w in text for w in _WRAPPERS)]
+        cause, last = (causes or errors)[0], errors[-1]
+        return cause if cause == last else f"{cause} ({last})"
     if returncode is not None and returncode < 0:
         try:
             return f"killed by signal {signal.Signals(-returncode).name}"

@@ -1,0 +1,28 @@
+"""Fixtures every test folder may use: the real llama-server binary and tiny GGUF models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.tiny_gguf import write_tiny_llama
+
+
+@pytest.fixture(scope="session")
+def llama_server_binary() -> Path:
+    """The real llama-server (flag/env/PATH/cache; built from source once if there is none)."""
+    from runner.binary import resolve_binary  # noqa: PLC0415 - only tests that need a server pay for it
+
+    return resolve_binary()
+
+
+@pytest.fixture
+def tiny_model(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: tiny_model("name.gguf", **write_tiny_llama options) -> path under tmp_path/models."""
+
+    def make(name: str = "tiny.gguf", **options: object) -> Path:
+        return write_tiny_llama(tmp_path / "models" / name, **options)  # type: ignore[arg-type]
+
+    return make

@@ -1,0 +1,91 @@
+"""Start, serve a completion, refuse a second start, restart, stop: with the real llama-server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+import aiohttp
+import psutil
+
+from protocol.config import ModelConfig
+from protocol.messages import SnapshotEvent
+from protocol.status import ModelStatus
+from tests.runner.conftest import RunnerClient
+from tests.waiting import until
+
+
+def port_is_free(port: int) -> bool:
+    """Nobody listens on it (connections of the old server may linger in TIME_WAIT: allowed)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def test_start_serve_and_stop(runner: RunnerClient, model_config: Callable[..., ModelConfig]) -> None:
+    feed = await runner.feed()
+    assert isinstance(await feed.next(), SnapshotEvent)
+    config = model_config()
+
+    assert await runner.start(config) == {"accepted": True, "reason": None}
+    await feed.status(config.uid, ModelStatus.STARTING)
+    running = await feed.status(config.uid, ModelStatus.RUNNING)
+    assert running.pid and running.port
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{running.port}/health") as health:
+            assert health.status == 200
+        async with session.post(f"http://127.0.0.1:{running.port}/completion",
+                                json={"prompt": "hello", "n_predict": 4, "temperature": 0}) as answer:
+            assert answer.status == 200
+            assert (await answer.json())["timings"]["predicted_n"] == 4
+
+    second = await runner.start(config)
+    assert second["accepted"] is False and "already running" in second["reason"]
+
+    assert (await runner.stop(config.uid))["accepted"] is True
+    await feed.status(config.uid, ModelStatus.STOPPING)
+    stopped = await feed.status(config.uid, ModelStatus.STOPPED)
+    assert stopped.pid is None
+    assert gone(running.pid)
+    await until(lambda: port_is_free(running.port or 0), within=2, message="port freed")
+
+    again = await runner.stop(config.uid)
+    assert again["accepted"] is False and "not running" in again["reason"]
+
+
+async def test_restart_gives_a_new_process(runner: RunnerClient, model_config: Callable[..., ModelConfig]) -> None:
+    feed = await runner.feed()
+    config = model_config()
+    await runner.start(config)
+    first = await feed.status(config.uid, ModelStatus.RUNNING)
+
+    status, body = await runner.post("/v1/restart", {"uid": config.uid})
+    assert status == 200 and body["accepted"] is True
+    await feed.status(config.uid, ModelStatus.STOPPED)
+    second = await feed.status(config.uid, ModelStatus.RUNNING)
+    assert second.pid != first.pid
+    assert gone(first.pid or 0)
+
+
+async def test_logs_are_kept_and_served(runner: RunnerClient, model_config: Callable[..., ModelConfig]) -> None:
+    feed = await runner.feed()
+    config = model_config()
+    await runner.start(config)
+    await feed.status(config.uid, ModelStatus.RUNNING)
+    status, body = await runner.get(f"/v1/logs/{config.uid}?limit=5")
+    assert status == 200 and body["uid"] == config.uid
+    assert 0 < len(body["lines"]) <= 5
+    status, body = await runner.get(f"/v1/logs/{'0' * 32}")
+    assert status == 404
