@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from tortoise.migrations.api.migrate import migrate
 from db.writes import watch_file
 
 APP_LABEL = "models"
-MODEL_MODULES = ["db.model_record"]
+MODEL_MODULES = ["db.model_record", "db.gguf_cache"]
 
 
 def tortoise_config(db_url: str) -> dict[str, Any]:

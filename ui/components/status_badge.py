@@ -29,5 +29,6 @@ class StatusBadge(ui.badge):
     def __init__(self, state: ModelState) -> None:
         super().__init__()
         self.classes("text-sm px-2 py-1")
-        self.status = state.status
+        self.status = state.status  # the first assignment does not call on_change
+        _show_status(self, state.status)
         binding.bind_from(self, "status", state, "status")

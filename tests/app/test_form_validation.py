@@ -1,0 +1,72 @@
+"""Every invalid field gets its own message, and nothing is saved."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.app.conftest import DeckHome
+from tests.app.helpers import add_model, fill_form
+
+
+def field_error(user: User, field: str) -> str | None:
+    element = next(iter(user.find(marker=f"field-{field}").elements))
+    assert isinstance(element, ui.input | ui.number | ui.textarea | ui.select)
+    return element.error
+
+
+async def submit(user: User, deck_home: DeckHome, **values: object) -> None:
+    user.find(marker="add-model").click()
+    await fill_form(user, **{"name": "valid-name", "model_path": str(deck_home.model_file), **values})
+    user.notify.messages.clear()
+    user.find(marker="form-save").click()
+    await user.should_see("Please correct the marked fields")
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("name", "", "a name is required"),
+    ("model_path", "", "choose a model file"),
+    ("model_path", "/nonexistent/model.gguf", "no such file"),
+    ("ctx_size", -1, "greater than or equal to 0"),
+    ("port", 80, "greater than or equal to 1024"),
+    ("parallel", 0, "greater than or equal to 1"),
+    ("batch_size", 1.5, "valid integer"),
+    ("extra_args", "--host 0.0.0.0", "--host is set by ModelDeck"),
+    ("extra_args", "--port=9000", "--port is set by ModelDeck"),
+    ("extra_args", "-m other.gguf", "-m is set by ModelDeck"),
+    ("extra_args", "--api-key secret", "--api-key is set by ModelDeck"),
+    ("extra_args", "--temp 'unclosed", "cannot split"),
+    ("env", "NOT A PAIR", "is not KEY=value"),
+    ("env", "LD_PRELOAD=/tmp/x.so", "LD_PRELOAD cannot be set"),
+])
+async def test_invalid_field_gets_its_message(user: User, deck_home: DeckHome,
+                                              field: str, value: object, message: str) -> None:
+    await user.open("/")
+    await submit(user, deck_home, **{field: value})
+    assert message in (field_error(user, field) or "")
+    assert deck_home.rows() == []
+
+
+async def test_model_file_must_be_gguf_inside_an_allowed_folder(user: User, deck_home: DeckHome,
+                                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "model.gguf"
+    outside.write_bytes(deck_home.model_file.read_bytes())
+    fake = deck_home.models_dir / "fake.gguf"
+    fake.write_text("not a model")
+    escape = deck_home.models_dir / "escape.gguf"
+    escape.symlink_to(outside)
+    await user.open("/")
+    for path, message in [(outside, "outside the allowed model folders"), (escape, "outside the allowed"),
+                          (fake, "not a GGUF file")]:
+        await submit(user, deck_home, model_path=str(path))
+        assert message in (field_error(user, "model_path") or "")
+    assert deck_home.rows() == []
+
+
+async def test_names_are_unique_ignoring_case(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await add_model(user, deck_home, "Llama")
+    await submit(user, deck_home, name="llama")
+    assert "already exists" in (field_error(user, "name") or "")
+    assert [r["name"] for r in deck_home.rows()] == ["Llama"]

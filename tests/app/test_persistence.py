@@ -1,0 +1,91 @@
+"""What is saved stays saved: across restarts, schema upgrades and a database that stops accepting writes."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from nicegui import ui
+from nicegui.testing import User, user_simulation
+
+from db.database import apply_migrations, sqlite_url
+from tests.app.conftest import DeckHome
+from tests.app.helpers import add_model, fill_form, uid_of
+from tests.waiting import until
+
+MAIN = Path(__file__).parents[2] / "main.py"
+
+
+async def test_configurations_and_last_status_survive_a_restart(deck_home: DeckHome) -> None:
+    async with user_simulation(main_file=MAIN) as first:
+        await first.open("/")
+        await add_model(first, deck_home, "survivor", ctx_size=1024, notes="keep me")
+        await add_model(first, deck_home, "crashed")
+    # The runner recorded a crash before the app went down (written as the live-sync task would).
+    with closing(sqlite3.connect(deck_home.db_path)) as db, db:
+        db.execute("UPDATE model_config SET status='error', exit_code=137, reason='killed' WHERE name='crashed'")
+    async with user_simulation(main_file=MAIN) as again:
+        await again.open("/")
+        await again.should_see("survivor")
+        await again.should_see("killed")
+        await again.should_see("error")
+        uid = uid_of(deck_home, "survivor")
+        again.find(marker=f"edit-{uid}").click()
+        await again.should_see("keep me")
+    assert {r["name"]: r["ctx_size"] for r in deck_home.rows()} == {"crashed": 4096, "survivor": 1024}
+
+
+async def test_an_old_database_is_upgraded_in_place(deck_home: DeckHome) -> None:
+    deck_home.data_dir.mkdir()
+    await apply_migrations(sqlite_url(deck_home.db_path), target="models.0001_initial")
+    with closing(sqlite3.connect(deck_home.db_path)) as db, db:
+        assert not db.execute("SELECT name FROM sqlite_master WHERE name='gguf_file'").fetchall()
+        db.execute(
+            "INSERT INTO model_config (uid, name, model_path, family, ctx_size, gpu_layers, batch_size, parallel,"
+            " flash_attn, cache_type_k, cache_type_v, extra_args, env, autostart, restart_policy, restart_limit,"
+            " notes, created_at, updated_at, status, last_lines)"
+            " VALUES (?, 'from-v1', ?, 'llama', 512, 0, 512, 1, 0, 'f16', 'f16', '[\"--temp\", \"0\"]', '{}', 0,"
+            " 'never', 3, '', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00', 'stopped', '[]')",
+            ("a" * 32, str(deck_home.model_file)))
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await user.should_see("from-v1")
+    with closing(sqlite3.connect(deck_home.db_path)) as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name='gguf_file'").fetchall()
+    assert deck_home.row("from-v1")["extra_args"] == '["--temp", "0"]'
+
+
+async def test_a_read_only_database_shows_an_error_and_loses_nothing(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await add_model(user, deck_home, "saved-before")
+    deck_home.db_path.chmod(0o444)
+    try:
+        user.find(marker="add-model").click()
+        await fill_form(user, name="never-saved", model_path=str(deck_home.model_file))
+        user.find(marker="form-save").click()
+        await user.should_see("never-saved was not saved: the database file")
+        await user.should_see("is read-only")
+        uid = uid_of(deck_home, "saved-before")
+        user.find(marker=f"duplicate-{uid}").click()
+        await user.should_see("saved-before copy was not saved")
+        await user.should_not_see(kind=ui.label, content="saved-before copy", retries=1)
+    finally:
+        deck_home.db_path.chmod(0o644)
+    assert [r["name"] for r in deck_home.rows()] == ["saved-before"]
+    # The page kept working: the next save goes through.
+    user.find(marker="form-save").click()
+    await user.should_see("Saved never-saved")
+    await until(lambda: [r["name"] for r in deck_home.rows()] == ["never-saved", "saved-before"])
+
+
+async def test_a_removed_database_file_is_reported_not_silently_written(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await add_model(user, deck_home, "present")
+    uid = uid_of(deck_home, "present")
+    deck_home.db_path.rename(deck_home.db_path.with_suffix(".moved"))
+    user.find(marker=f"delete-{uid}").click()
+    user.find(marker="confirm-ok").click()
+    await user.should_see("is missing")
+    await user.should_see("present")  # the card is still there: nothing was deleted
+
