@@ -10,9 +10,24 @@ from nicegui import app, ui
 
 from db.database import open_database
 from lifespan import install_lifespan
+from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
 from store import ModelDeck
+from store.runner_link import linked_runner
 from ui.pages import models
+
+
+@asynccontextmanager
+async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+    """The standalone runner named in the settings, or an embedded one on loopback for our lifetime."""
+    if settings.runner_url:
+        yield settings.runner_url, settings.runner_token or ""
+        return
+    runner = await start_embedded_runner(llama_server=settings.llama_server, model_dirs=settings.allowed_model_dirs)
+    try:
+        yield runner.url, runner.token
+    finally:
+        await runner.close()
 
 
 def build(settings: Settings) -> None:
@@ -22,7 +37,8 @@ def build(settings: Settings) -> None:
     async def lifespan(_app: object) -> AsyncIterator[None]:
         async with open_database(settings.db_path):
             await deck.load()
-            yield
+            async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
+                yield
 
     install_lifespan(app, lifespan)
     models.register(deck, settings.allowed_model_dirs)

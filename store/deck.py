@@ -7,6 +7,8 @@ whose message the page shows.
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -15,9 +17,13 @@ from nicegui import Event, binding
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
 from protocol import ModelConfig, ModelStatus
-from protocol.messages import CommandReply
+from protocol.messages import CommandReply, LogLine
 from store.model_state import ModelState
 from store.runner_control import NoRunner, RunnerControl
+
+log = logging.getLogger(__name__)
+
+LOG_LINES_KEPT = 2000  # per model, in memory; older lines are in the runner and the log history
 
 
 class StoreError(Exception):
@@ -31,6 +37,13 @@ class RunnerLink:
     state: str = "not connected"  # "connected", "reconnecting" or "not connected"
 
 
+@binding.bindable_dataclass
+class DatabaseHealth:
+    """Why background writes are failing right now (None: they are not), for a banner on every page."""
+
+    problem: str | None = None
+
+
 @dataclass(frozen=True)
 class StatusChange:
     status: ModelStatus
@@ -39,11 +52,21 @@ class StatusChange:
     last_lines: tuple[str, ...] = ()
 
 
+def _problem_line(change: StatusChange) -> str | None:
+    if change.exit_code is None and not change.reason:
+        return None
+    code = "" if change.exit_code is None else f"exit code {change.exit_code}"
+    return " · ".join(part for part in (code, change.reason) if part)
+
+
 class ModelDeck:
     def __init__(self, runner: RunnerControl | None = None) -> None:
         self.models: dict[str, ModelState] = {}
         self.runner: RunnerControl = runner or NoRunner()
         self.link = RunnerLink()
+        self.database = DatabaseHealth()
+        self.logs: dict[str, deque[LogLine]] = {}
+        self.log_lines: Event[str, list[LogLine]] = Event()
         self.added: Event[ModelState] = Event()
         self.removed: Event[str] = Event()
 
@@ -53,9 +76,10 @@ class ModelDeck:
         """Fill the store from the database (at start)."""
         self.models = {}
         for record in await ModelRecord.all().order_by("name"):
-            self.models[record.uid] = ModelState(
-                config=record.to_config(), status=record.status, exit_code=record.exit_code,
-                reason=record.reason, last_lines=list(record.last_lines))
+            state = ModelState(config=record.to_config())
+            self._apply_status(state, StatusChange(record.status, record.exit_code, record.reason,
+                                                   tuple(record.last_lines)))
+            self.models[record.uid] = state
 
     def in_order(self) -> list[ModelState]:
         return sorted(self.models.values(), key=lambda state: state.name.casefold())
@@ -150,6 +174,15 @@ class ModelDeck:
             raise StoreError(f"{state.name} is not running")
         await self._command(state, StatusChange(ModelStatus.STOPPING), lambda: self.runner.stop(uid))
 
+    async def autostart(self) -> None:
+        """Start every model marked autostart that is not already running."""
+        for state in self.in_order():
+            if state.config.autostart and state.status.can_start:
+                try:
+                    await self.start(state.uid)
+                except StoreError as exc:
+                    log.warning("autostart: %s", exc)
+
     async def _command(self, state: ModelState, pending: StatusChange,
                        send: Callable[[], Awaitable[CommandReply]]) -> None:
         before = self._status_of(state)
@@ -169,5 +202,22 @@ class ModelDeck:
         state.exit_code = change.exit_code
         state.reason = change.reason
         state.last_lines = list(change.last_lines)
+        state.problem = _problem_line(change)
         if change.status is not ModelStatus.RUNNING:
             state.clear_figures()
+
+    # ---- applying what the runner reports (called by the live-sync task) --------------------
+
+    def show_status(self, uid: str, change: StatusChange) -> None:
+        """Show a status the runner reported; the live-sync task persists it in its next batch."""
+        state = self.models.get(uid)
+        if state is not None:
+            self._apply_status(state, change)
+
+    def logs_arrived(self, uid: str, lines: list[LogLine]) -> None:
+        self.logs.setdefault(uid, deque(maxlen=LOG_LINES_KEPT)).extend(lines)
+        self.log_lines.emit(uid, lines)
+
+    def report_db_problem(self, problem: str | None) -> None:
+        if self.database.problem != problem:
+            self.database.problem = problem

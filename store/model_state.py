@@ -18,6 +18,8 @@ class ModelState:
     exit_code: int | None = None
     reason: str | None = None
     last_lines: list[str] = field(default_factory=list)
+    problem: str | None = None  # exit code and reason in one line, for the card
+    pid: int | None = None
     port: int | None = None
     tokens_per_second: float | None = None
     prompt_tokens_per_second: float | None = None

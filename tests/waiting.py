@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 
-async def until(condition: Callable[[], object], timeout: float = 5.0, interval: float = 0.02,
+async def until(condition: Callable[[], object], within: float = 5.0, interval: float = 0.02,
                 message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"{message} did not hold within {timeout} s")
+            raise AssertionError(f"{message} did not hold within {within} s")
         await asyncio.sleep(interval)

@@ -55,7 +55,8 @@ def model_card(state: ModelState, actions: CardActions) -> ui.card:
             ui.label().bind_text_from(state, "config", lambda c: f"ctx {c.ctx_size}")
             ui.label().bind_text_from(state, "port", lambda port: f"port {port or state.config.port or 'auto'}")
         ui.label().classes("text-sm text-negative break-words").bind_text_from(
-            state, "reason", lambda reason: reason or "").bind_visibility_from(state, "reason", bool)
+            state, "problem", lambda problem: problem or "").bind_visibility_from(state, "problem", bool).mark(
+            f"problem-{uid}")
         with ui.row().classes("text-sm gap-4").bind_visibility_from(state, "status", lambda s: s == "running"):
             ui.label().bind_text_from(state, "tokens_per_second", lambda v: rate(v, "tok/s"))
             ui.label().bind_text_from(state, "rss_bytes", lambda v: f"RAM {human_bytes(v)}")

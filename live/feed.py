@@ -1,0 +1,113 @@
+"""RunnerFeed: one long-lived WebSocket client task per runner.
+
+It connects, hands every valid event to `on_event` in order, and reconnects with capped
+exponential backoff and full jitter. A reconnect, or a gap in the sequence numbers, means a fresh
+snapshot (the runner sends one on every connect), so no update is lost. Nothing a runner sends,
+however malformed, ends the task; only cancellation does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from typing import Literal
+
+import aiohttp
+from pydantic import ValidationError
+
+from protocol.messages import MAX_FRAME_BYTES, Event, SnapshotEvent, parse_event
+
+log = logging.getLogger(__name__)
+
+LinkState = Literal["connected", "reconnecting", "not connected"]
+
+
+class Backoff:
+    """Capped exponential backoff with full jitter; reset after a good connect."""
+
+    def __init__(self, base: float = 0.2, cap: float = 10.0) -> None:
+        self.base = base
+        self.cap = cap
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        delay = random.uniform(0, min(self.cap, self.base * 2 ** self.attempt))
+        self.attempt += 1
+        return delay
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class SequenceGap(Exception):
+    """Events were missed: reconnect for a fresh snapshot."""
+
+
+class RunnerFeed:
+    def __init__(self, url: str, token: str, session: aiohttp.ClientSession, *,
+                 on_event: Callable[[Event], None], on_link: Callable[[LinkState], None],
+                 heartbeat: float = 5.0, backoff: Backoff | None = None) -> None:
+        self.url = url.rstrip("/") + "/v1/events"
+        self.token = token
+        self.session = session
+        self.on_event = on_event
+        self.on_link = on_link
+        self.heartbeat = heartbeat
+        self.backoff = backoff or Backoff()
+        self.last_seq: int | None = None
+        self.connects = 0
+
+    async def run(self) -> None:
+        """Connect, read, reconnect; until cancelled."""
+        self.on_link("reconnecting")
+        while True:
+            try:
+                await self._connect_once()
+            except asyncio.CancelledError:
+                self.on_link("not connected")
+                raise
+            except SequenceGap as gap:
+                log.warning("runner feed: %s; reconnecting for a fresh snapshot", gap)
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                log.info("runner feed: %s", exc or exc.__class__.__name__)
+            except Exception:  # a bug must not end the feed: log it and reconnect
+                log.exception("runner feed failed; reconnecting")
+            self.on_link("reconnecting")
+            await asyncio.sleep(self.backoff.next_delay())
+
+    async def _connect_once(self) -> None:
+        self.last_seq = None
+        async with self.session.ws_connect(
+                self.url, headers={"Authorization": f"Bearer {self.token}"}, heartbeat=self.heartbeat,
+                max_msg_size=MAX_FRAME_BYTES, timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=2.0),
+        ) as ws:
+            async for message in ws:
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    self._receive(message.data)
+                elif message.type is aiohttp.WSMsgType.ERROR:
+                    raise aiohttp.ClientError(f"WebSocket error: {ws.exception()}")
+            # The loop ends on close (the runner went away, a frame was too large, pings were not answered).
+            log.info("runner feed closed (code %s)", ws.close_code)
+
+    def _receive(self, frame: str) -> None:
+        try:
+            event = parse_event(frame)
+        except ValidationError as exc:
+            log.warning("runner feed: dropped an invalid frame (%d bytes): %s", len(frame), exc.errors()[:1])
+            return
+        if isinstance(event, SnapshotEvent):
+            self.connects += 1
+            self.backoff.reset()
+            self.on_link("connected")
+        elif self.last_seq is None:
+            log.warning("runner feed: event before the snapshot dropped")
+            return
+        elif event.seq != self.last_seq + 1:
+            raise SequenceGap(f"expected event {self.last_seq + 1}, got {event.seq}")
+        self.last_seq = event.seq
+        try:
+            self.on_event(event)
+        except Exception:  # the store's problem with one event must not cost the connection
+            log.exception("runner feed: applying event %d failed", event.seq)

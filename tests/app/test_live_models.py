@@ -1,0 +1,141 @@
+"""Start and Stop end to end: the page, the embedded runner, a real llama-server and the SQLite row."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from pathlib import Path
+
+import psutil
+import pytest
+from nicegui.testing import User, user_simulation
+
+from tests.app.conftest import DeckHome
+from tests.app.helpers import add_model, uid_of
+from tests.waiting import until
+
+MAIN = Path(__file__).parents[2] / "main.py"
+
+
+@pytest.fixture(autouse=True)
+def real_llama_server(llama_server_binary: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MODELDECK_LLAMA_SERVER", str(llama_server_binary))
+    return llama_server_binary
+
+
+def llama_servers() -> list[psutil.Process]:
+    """The llama-server processes this test started (children of this process)."""
+    return [p for p in psutil.Process().children(recursive=True) if p.name() == "llama-server"]
+
+
+async def test_start_and_stop_reach_every_browser_and_the_database(user: User, second_user: User,
+                                                                    deck_home: DeckHome) -> None:
+    await user.open("/")
+    await second_user.open("/")
+    await user.should_see("runner connected")
+    await add_model(user, deck_home, "live", ctx_size=256)
+    uid = uid_of(deck_home, "live")
+    user.find(marker=f"start-{uid}").click()
+    await until(lambda: deck_home.row("live")["status"] == "running", within=15, message="running in the DB")
+    await second_user.should_see("running")
+    [server] = llama_servers()
+    assert "--port" in server.cmdline()
+    second_user.find(marker=f"stop-{uid}").click()
+    await until(lambda: deck_home.row("live")["status"] == "stopped", within=10, message="stopped in the DB")
+    await user.should_see("stopped")
+    await until(lambda: not llama_servers(), message="the process is gone")
+
+
+async def test_a_killed_server_shows_error_with_exit_code_within_a_second(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await add_model(user, deck_home, "victim", ctx_size=256)
+    uid = uid_of(deck_home, "victim")
+    user.find(marker=f"start-{uid}").click()
+    await until(lambda: deck_home.row("victim")["status"] == "running", within=15)
+    [server] = llama_servers()
+    os.kill(server.pid, signal.SIGKILL)
+    loop = asyncio.get_running_loop()
+    killed_at = loop.time()
+    await user.should_see(marker=f"problem-{uid}", retries=20)  # 20 x 0.1 s: the card within 2 s at worst
+    shown_after = loop.time() - killed_at
+    await user.should_see("exit code -9")
+    assert shown_after < 1.0, f"the crash took {shown_after:.2f} s to reach the card"
+    await until(lambda: deck_home.row("victim")["exit_code"] == -9, message="the crash in the DB")
+    assert deck_home.row("victim")["status"] == "error"
+    user.find(marker=f"details-{uid}").click()
+    await user.should_see("Exit code -9")
+
+
+async def test_two_browsers_pressing_start_together_start_one_process(user: User, second_user: User,
+                                                                       deck_home: DeckHome) -> None:
+    await user.open("/")
+    await second_user.open("/")
+    await user.should_see("runner connected")
+    await add_model(user, deck_home, "shared", ctx_size=256)
+    uid = uid_of(deck_home, "shared")
+    await second_user.should_see("shared")
+    user.find(marker=f"start-{uid}").click()
+    second_user.find(marker=f"start-{uid}").click()
+    await until(lambda: deck_home.row("shared")["status"] == "running", within=15)
+    await second_user.should_see("shared is already")
+    assert len(llama_servers()) == 1
+
+
+async def test_a_missing_model_file_ends_in_error_with_the_reason(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await user.should_see("runner connected")
+    await add_model(user, deck_home, "vanishing", ctx_size=256)
+    uid = uid_of(deck_home, "vanishing")
+    deck_home.model_file.unlink()
+    user.find(marker=f"start-{uid}").click()
+    await user.should_see("no such file")
+    await until(lambda: deck_home.row("vanishing")["status"] == "error")
+    assert not llama_servers()
+
+
+async def test_a_refused_start_rolls_the_card_back_and_says_why(deck_home: DeckHome,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELDECK_RUNNER_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens there
+    monkeypatch.setenv("MODELDECK_RUNNER_TOKEN", "irrelevant")
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await user.should_see("runner reconnecting")
+        await add_model(user, deck_home, "unreachable", ctx_size=256)
+        uid = uid_of(deck_home, "unreachable")
+        user.find(marker=f"start-{uid}").click()
+        await user.should_see("unreachable: the runner is unreachable")
+        await user.should_see("stopped")
+        assert deck_home.row("unreachable")["status"] == "stopped"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_an_app_restart_with_the_embedded_runner_never_shows_a_stale_running(deck_home: DeckHome) -> None:
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await add_model(user, deck_home, "restarted", ctx_size=256)
+        uid = uid_of(deck_home, "restarted")
+        user.find(marker=f"start-{uid}").click()
+        await until(lambda: deck_home.row("restarted")["status"] == "running", within=15)
+    assert not llama_servers()  # the embedded runner took its servers with it
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await user.should_see("runner connected")
+        await user.should_see("stopped")
+        await until(lambda: deck_home.row("restarted")["status"] == "stopped", message="the DB repaired")
+
+
+async def test_autostart_models_start_with_the_app(deck_home: DeckHome) -> None:
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await add_model(user, deck_home, "eager", ctx_size=256, autostart=True)
+    async with user_simulation(main_file=MAIN) as user:
+        await until(lambda: deck_home.row("eager")["status"] == "running", within=15, message="autostarted")
+        await user.open("/")
+        await user.should_see("running")
