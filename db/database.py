@@ -14,7 +14,7 @@ from tortoise.migrations.api.migrate import migrate
 from db.writes import watch_file
 
 APP_LABEL = "models"
-MODEL_MODULES = ["db.model_record", "db.gguf_cache", "db.metric_record"]
+MODEL_MODULES = ["db.model_record", "db.gguf_cache", "db.metric_record", "db.user_record", "db.audit_record"]
 
 
 def tortoise_config(db_url: str) -> dict[str, Any]:
