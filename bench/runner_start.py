@@ -65,10 +65,11 @@ class RunnerBench:
             if isinstance(event, StatusEvent) and event.process.uid == uid and event.process.status in wanted:
                 return event
 
-    async def start(self, config: ModelConfig, watch_health: bool = False) -> tuple[float, float | None]:
-        """Seconds from POST /v1/start to the running event; with watch_health also the readiness lag."""
+    async def start(self, config: ModelConfig, watch_health: bool = False) -> tuple[float, float | None, float]:
+        """Seconds from POST /v1/start to the running event; the readiness lag (with watch_health); and
+        seconds from the command to the spawn returning (started_at: includes fork and exec)."""
         poller: asyncio.Task[float] | None = None
-        began = time.perf_counter()
+        began, began_wall = time.perf_counter(), time.time()
         async with self.session.post(f"{self.runner.url}/v1/start", headers=self.headers,
                                      json={"config": config.model_dump(mode="json")}) as reply:
             assert (await reply.json())["accepted"], "start refused"
@@ -81,6 +82,8 @@ class RunnerBench:
                 poller = asyncio.create_task(first_200(state.port))
             if state.status is ModelStatus.RUNNING:
                 ran = time.perf_counter()
+                assert state.started_at is not None
+                to_spawned = state.started_at.timestamp() - began_wall
                 break
         healthy_at = await asyncio.wait_for(poller, 5) if poller is not None else None
         async with self.session.post(f"{self.runner.url}/v1/stop", headers=self.headers,
@@ -88,13 +91,13 @@ class RunnerBench:
             assert (await reply.json())["accepted"]
         await self._status(config.uid, ModelStatus.STOPPED)
         lag = ran - healthy_at if healthy_at is not None else None
-        return ran - began, lag
+        return ran - began, lag, to_spawned
 
 
-async def main(repetitions: int) -> None:
+async def main(repetitions: int, n_embd: int, n_layer: int) -> None:
     binary = resolve_binary()
     with tempfile.TemporaryDirectory(prefix="modeldeck-bench-") as tmp:
-        model = write_tiny_llama(Path(tmp) / "tiny.gguf")
+        model = write_tiny_llama(Path(tmp) / "tiny.gguf", n_embd=n_embd, n_layer=n_layer, n_ff=2 * n_embd)
         config = ModelConfig(name="bench", model_path=str(model), ctx_size=256, threads=1, batch_size=64)
         runner = await start_embedded_runner(llama_server=binary, model_dirs=[Path(tmp)], allow_build=False)
         try:
@@ -104,10 +107,12 @@ async def main(repetitions: int) -> None:
                 bench = RunnerBench(runner, session, ws)
                 await direct_start(binary, config)  # warm the page cache for both
                 await bench.start(config)
-                direct, via_runner, lags = [], [], []
+                direct, via_runner, lags, spawned = [], [], [], []
                 for _ in range(repetitions):  # interleaved, so drift hits both alike
                     direct.append(await direct_start(binary, config))
-                    via_runner.append((await bench.start(config))[0])
+                    took, _, to_spawned = await bench.start(config)
+                    via_runner.append(took)
+                    spawned.append(to_spawned)
                 for _ in range(repetitions):
                     lag = (await bench.start(config, watch_health=True))[1]
                     if lag is not None:
@@ -116,11 +121,13 @@ async def main(repetitions: int) -> None:
             await runner.close()
     d, r = statistics.median(direct), statistics.median(via_runner)
     print(f"binary: {binary}")
-    print(f"repetitions: {repetitions}")
+    print(f"repetitions: {repetitions}; model: embedding {n_embd}, {n_layer} blocks")
     print(f"llama-server spawn -> /health 200 (direct): median {d * 1000:.1f} ms "
           f"(min {min(direct) * 1000:.1f}, max {max(direct) * 1000:.1f})")
     print(f"start command -> running event (runner):   median {r * 1000:.1f} ms "
           f"(min {min(via_runner) * 1000:.1f}, max {max(via_runner) * 1000:.1f})")
+    print(f"  of which command -> spawn returned (HTTP, checks, fork+exec): median "
+          f"{statistics.median(spawned) * 1000:.1f} ms")
     print(f"ratio runner/direct: {r / d:.3f} (goal <= 1.05)")
     if lags:
         print(f"readiness lag (/health 200 seen by a 1 ms poller -> running event): median "
@@ -130,4 +137,7 @@ async def main(repetitions: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", "--repetitions", type=int, default=15)
-    asyncio.run(main(parser.parse_args().repetitions))
+    parser.add_argument("--n-embd", type=int, default=64, help="a bigger model shows the fixed overhead shrink")
+    parser.add_argument("--n-layer", type=int, default=2)
+    options = parser.parse_args()
+    asyncio.run(main(options.repetitions, options.n_embd, options.n_layer))
