@@ -14,8 +14,6 @@ from discovery.scan import ScanResult, scan_model_dirs
 from tests.discovery.gguf_files import write_clip_projector, write_truncated_copy
 from tests.tiny_gguf import write_tiny_llama
 
-MODULES = {"models": ["db.gguf_cache"]}
-
 
 @pytest.fixture
 def models_dir(tmp_path: Path) -> Path:
@@ -128,7 +126,7 @@ async def test_a_missing_folder_gives_an_empty_result(tmp_path: Path) -> None:
 async def scan_with_cache(db_file: Path, root: Path) -> ScanResult:
     """One start of the app: open the cache database, scan, close it again."""
     async with TortoiseContext() as context:
-        await context.init(db_url=f"sqlite://{db_file}", modules=MODULES)
+        await context.init(db_url=f"sqlite://{db_file}", modules={"models": ["db.gguf_cache"]})
         await context.generate_schemas(safe=True)
         return await scan_model_dirs([root], cache=TortoiseScanCache())
 
