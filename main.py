@@ -7,14 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from nicegui import app, ui
+from nicegui.storage import Storage
 
+from auth.first_start import SetupToken, announce, base_url
+from auth.gate import Gate, is_loopback
+from auth.middleware import SignInRequired
+from auth.session_secret import load_or_create_secret
 from db.database import open_database
 from lifespan import install_lifespan
 from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
 from store import ModelDeck
 from store.runner_link import linked_runner
-from ui.pages import models
+from ui.pages import account, audit, login, models, users
 
 
 @asynccontextmanager
@@ -32,23 +37,37 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
 
 def build(settings: Settings) -> None:
     deck = ModelDeck()
+    gate = Gate(open=settings.open_on_loopback and is_loopback(settings.host))
+    app.state.gate = gate  # the one gate of this app; tests reach its rate limiter's clock through it
+    app.add_middleware(SignInRequired, gate=gate)
 
     @asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
         async with open_database(settings.db_path):
             await deck.load()
+            await gate.accounts.load()
+            if not gate.open:
+                gate.setup_token = SetupToken() if gate.accounts.empty else None
+                announce(base_url(settings.host, settings.port), gate.setup_token)
             async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
                 yield
 
     install_lifespan(app, lifespan)
-    models.register(deck, settings.allowed_model_dirs)
+    models.register(deck, settings.allowed_model_dirs, gate.actor)
+    login.register(gate)
+    account.register(gate, deck.link)
+    users.register(gate, deck.link)
+    audit.register(gate, deck.link)
 
 
 def main() -> None:
     simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # tests: settings from env vars only
     settings = parse_settings([] if simulated else None)
     build(settings)
-    ui.run(host=settings.host, port=settings.port, title="ModelDeck", reload=False, show=False)
+    Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
+    Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    ui.run(host=settings.host, port=settings.port, title="ModelDeck", reload=False, show=False,
+           storage_secret=load_or_create_secret(settings.data_dir))
 
 
 if __name__ in {"__main__", "__mp_main__"}:

@@ -55,7 +55,12 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--runner-url", default=_env("RUNNER_URL"),
                         help="use a standalone runner at this URL instead of the embedded one")
     parser.add_argument("--runner-token", default=_env("RUNNER_TOKEN"), help="token of that runner")
+    parser.add_argument("--open-on-loopback", action=argparse.BooleanOptionalAction,
+                        default=(_env("OPEN_ON_LOOPBACK", "true") or "").lower() not in {"0", "false", "no", "off"},
+                        help="bound to loopback, skip sign-in: everyone on this machine is admin "
+                             "(MODELDECK_OPEN_ON_LOOPBACK; default on)")
     args = parser.parse_args(argv)
     model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p]
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
-                    llama_server=args.llama_server, runner_url=args.runner_url, runner_token=args.runner_token)
+                    llama_server=args.llama_server, runner_url=args.runner_url, runner_token=args.runner_token,
+                    open_on_loopback=args.open_on_loopback)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -45,7 +46,13 @@ def split_extra_args(text: str) -> list[str]:
 
 
 def _flag_name(arg: str) -> str:
-    return arg.split("=", 1)[0] if arg.startswith("--") else arg
+    """The flag as llama-server reads it: it turns '_' into '-' in long flags (--api_key is --api-key)."""
+    return arg.split("=", 1)[0].replace("_", "-") if arg.startswith("--") else arg
+
+
+def _looks_like_a_dash(char: str) -> bool:
+    """A dash that is not ASCII '-' (em dash, full-width hyphen, minus sign): a flag in disguise."""
+    return char != "-" and (unicodedata.category(char) == "Pd" or char in "\u2212\ufe63\uff0d")
 
 
 def check_extra_args(args: list[str]) -> list[str]:
@@ -55,8 +62,12 @@ def check_extra_args(args: list[str]) -> list[str]:
             raise ValueError("extra arguments may not contain control characters")
         if len(arg) > 1024:
             raise ValueError("an extra argument is longer than 1024 characters")
-        if _flag_name(arg) in FORBIDDEN_FLAGS:
-            raise ValueError(f"{_flag_name(arg)} is set by ModelDeck and cannot be an extra argument")
+        if arg and _looks_like_a_dash(arg[0]):
+            raise ValueError(f"{arg[:32]!r} starts with a look-alike dash: write flags with the ASCII '-'")
+        # NFKC folds full-width and other compatibility forms (U+FF0D, U+FF48...) into the flag they imitate.
+        flag = _flag_name(unicodedata.normalize("NFKC", arg))
+        if flag in FORBIDDEN_FLAGS:
+            raise ValueError(f"{flag} is set by ModelDeck and cannot be an extra argument")
     if len(args) > 64:
         raise ValueError("at most 64 extra arguments")
     return args
@@ -130,6 +141,8 @@ class ModelConfig(BaseModel):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
             if key.upper() in {"LD_PRELOAD", "LD_LIBRARY_PATH", "PATH", "LD_AUDIT"}:
                 raise ValueError(f"{key} cannot be set for a model")
+            if key.upper().startswith(("LLAMA_ARG_", "LLAMA_API_KEY")):  # llama-server reads its flags from these
+                raise ValueError(f"{key}: give llama-server options as extra arguments, not LLAMA_ARG_ variables")
             if "\x00" in val:
                 raise ValueError("environment values may not contain NUL bytes")
         return value

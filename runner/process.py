@@ -21,7 +21,7 @@ from pathlib import Path
 
 from protocol.config import ModelConfig, RestartPolicy
 from protocol.messages import LAST_LINES, LogLine, MetricsSample, ProcessState
-from protocol.model_files import ModelFileError, resolve_model_file
+from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
 from protocol.status import ModelStatus
 from runner.lifeline import die_with_parent
 from runner.logs import LogBuffer, exit_reason, parse_line
@@ -220,6 +220,7 @@ class ManagedServer:
         config = self.config
         if self._allowed_dirs:  # defense in depth: the dashboard checked too
             real = resolve_model_file(config.model_path, self._allowed_dirs)
+            check_arg_paths(config.extra_args, self._allowed_dirs)
             config = config.model_copy(update={"model_path": str(real)})
         binary = await self._binary()
         port = config.port or free_port()

@@ -18,16 +18,15 @@ from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
 from protocol import ModelConfig, ModelStatus
 from protocol.messages import CommandReply, LogLine
+from store import audit
+from store.actor import SYSTEM, Actor
+from store.errors import StoreError
 from store.model_state import ModelState
 from store.runner_control import NoRunner, RunnerControl
 
 log = logging.getLogger(__name__)
 
 LOG_LINES_KEPT = 2000  # per model, in memory; older lines are in the runner and the log history
-
-
-class StoreError(Exception):
-    """An action did not happen; the message is for the person who asked."""
 
 
 @binding.bindable_dataclass
@@ -57,6 +56,11 @@ def _problem_line(change: StatusChange) -> str | None:
         return None
     code = "" if change.exit_code is None else f"exit code {change.exit_code}"
     return " · ".join(part for part in (code, change.reason) if part)
+
+
+def _require_admin(actor: Actor, what: str) -> None:
+    if not actor.is_admin:
+        raise StoreError(f"viewers cannot {what}")
 
 
 class ModelDeck:
@@ -96,8 +100,9 @@ class ModelDeck:
 
     # ---- configuration actions -------------------------------------------------------------
 
-    async def save(self, config: ModelConfig) -> ModelState:
+    async def save(self, config: ModelConfig, *, actor: Actor) -> ModelState:
         """Create a model, or update the one with this uid (a rename keeps its identity)."""
+        _require_admin(actor, "edit models")
         if self.name_taken(config.name, config.uid):
             raise StoreError(f"a model named {config.name!r} already exists")
         state = self.models.get(config.uid)
@@ -109,6 +114,8 @@ class ModelDeck:
                 else:
                     record = await ModelRecord.get(uid=config.uid)
                     await record.update_from_dict(values).save()
+                await audit.record(actor, "model.create" if state is None else "model.update", config.name,
+                                   f"uid {config.uid}")
         except DatabaseWriteError as exc:
             raise StoreError(f"{config.name} was not saved: {exc}") from exc
         saved = record.to_config()
@@ -120,8 +127,9 @@ class ModelDeck:
             state.config = saved
         return state
 
-    async def duplicate(self, uid: str) -> ModelState:
+    async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
         """A stopped copy named "X copy" (or "X copy 2", ...), with its own port chosen at start."""
+        _require_admin(actor, "duplicate models")
         source = self.get(uid).config
         name = f"{source.name} copy"
         number = 2
@@ -131,15 +139,17 @@ class ModelDeck:
         copy = source.model_copy(update={"name": name, "port": None, "autostart": False,
                                          "created_at": None, "updated_at": None})
         copy.uid = ModelConfig.model_fields["uid"].get_default(call_default_factory=True)
-        return await self.save(copy)
+        return await self.save(copy, actor=actor)
 
-    async def delete(self, uid: str) -> None:
+    async def delete(self, uid: str, *, actor: Actor) -> None:
+        _require_admin(actor, "delete models")
         state = self.get(uid)
         if state.status.can_stop or state.status is ModelStatus.STOPPING:
             raise StoreError(f"stop {state.name} before deleting it")
         try:
             async with writing():
                 await ModelRecord.filter(uid=uid).delete()
+                await audit.record(actor, "model.delete", state.name, f"uid {uid}")
         except DatabaseWriteError as exc:
             raise StoreError(f"{state.name} was not deleted: {exc}") from exc
         del self.models[uid]
@@ -147,8 +157,8 @@ class ModelDeck:
 
     # ---- status ------------------------------------------------------------------------------
 
-    async def set_status(self, uid: str, change: StatusChange) -> None:
-        """Show a status at once and persist it; roll back if it cannot be written."""
+    async def set_status(self, uid: str, change: StatusChange, *, by: Actor | None = None) -> None:
+        """Show a status at once and persist it (with an audit line when someone asked); roll back on failure."""
         state = self.get(uid)
         before = self._status_of(state)
         self._apply_status(state, change)
@@ -157,36 +167,40 @@ class ModelDeck:
                 await ModelRecord.filter(uid=uid).update(
                     status=change.status, exit_code=change.exit_code, reason=change.reason,
                     last_lines=list(change.last_lines))
+                if by is not None:
+                    await audit.record(by, f"model.{change.status.value}", state.name, f"uid {uid}")
         except DatabaseWriteError as exc:
             self._apply_status(state, before)
             raise StoreError(f"the status of {state.name} was not saved: {exc}") from exc
 
-    async def start(self, uid: str) -> None:
+    async def start(self, uid: str, *, actor: Actor) -> None:
         """Ask the runner to start a model; the card shows `starting` at once."""
+        _require_admin(actor, "start models")
         state = self.get(uid)
         if not state.status.can_start:
             raise StoreError(f"{state.name} is already {state.status}")
-        await self._command(state, StatusChange(ModelStatus.STARTING), lambda: self.runner.start(state.config))
+        await self._command(state, StatusChange(ModelStatus.STARTING), lambda: self.runner.start(state.config), actor)
 
-    async def stop(self, uid: str) -> None:
+    async def stop(self, uid: str, *, actor: Actor) -> None:
+        _require_admin(actor, "stop models")
         state = self.get(uid)
         if not state.status.can_stop:
             raise StoreError(f"{state.name} is not running")
-        await self._command(state, StatusChange(ModelStatus.STOPPING), lambda: self.runner.stop(uid))
+        await self._command(state, StatusChange(ModelStatus.STOPPING), lambda: self.runner.stop(uid), actor)
 
     async def autostart(self) -> None:
         """Start every model marked autostart that is not already running."""
         for state in self.in_order():
             if state.config.autostart and state.status.can_start:
                 try:
-                    await self.start(state.uid)
+                    await self.start(state.uid, actor=SYSTEM)
                 except StoreError as exc:
                     log.warning("autostart: %s", exc)
 
     async def _command(self, state: ModelState, pending: StatusChange,
-                       send: Callable[[], Awaitable[CommandReply]]) -> None:
+                       send: Callable[[], Awaitable[CommandReply]], actor: Actor) -> None:
         before = self._status_of(state)
-        await self.set_status(state.uid, pending)  # shown before any await: a second click is refused
+        await self.set_status(state.uid, pending, by=actor)  # shown before any await: a second click is refused
         reply = await send()
         if not reply.accepted:
             await self.set_status(state.uid, before)
@@ -221,3 +235,4 @@ class ModelDeck:
     def report_db_problem(self, problem: str | None) -> None:
         if self.database.problem != problem:
             self.database.problem = problem
+

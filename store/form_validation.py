@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from protocol import ModelConfig
 from protocol.config import split_extra_args
-from protocol.model_files import ModelFileError, resolve_model_file
+from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
 
 FieldErrors = dict[str, str]
+RAW_MAX = 20_000  # characters per field, checked before any parsing (notes, the longest, allow 10 000)
 
 
 def _first_message_per_field(error: ValidationError) -> FieldErrors:
@@ -40,10 +41,16 @@ def parse_env(text: str) -> dict[str, str]:
 def validate_form(values: Mapping[str, Any], *, allowed_dirs: Iterable[Path],
                   name_taken: bool) -> tuple[ModelConfig | None, FieldErrors]:
     """Return the config, or None and a message for every field that is wrong."""
+    allowed_dirs = tuple(allowed_dirs)
+    oversized = {name: f"at most {RAW_MAX} characters" for name, value in values.items()
+                 if isinstance(value, str) and len(value) > RAW_MAX}
+    if oversized:
+        return None, oversized
     errors: FieldErrors = {}
     data = dict(values)
     try:
         data["extra_args"] = split_extra_args(str(values.get("extra_args", "")))
+        check_arg_paths(data["extra_args"], allowed_dirs)
     except ValueError as exc:
         errors["extra_args"] = str(exc)
         data["extra_args"] = []

@@ -7,9 +7,11 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from store.actor import LOCAL_ADMIN, Actor
 from store.deck import RunnerLink
 
 NAVIGATION = (("Models", "/"),)
+ADMIN_NAVIGATION = (("Users", "/users"), ("Audit", "/audit"))
 LINK_ICONS = {"connected": "cloud_done", "reconnecting": "cloud_sync", "not connected": "cloud_off"}
 
 
@@ -21,17 +23,31 @@ def connection_indicator(link: RunnerLink) -> None:
         label.bind_text_from(link, "state", backward=lambda state: f"runner {state}")
 
 
+def account_menu(actor: Actor) -> None:
+    """Who is signed in, their password and signing out (nothing to sign out of when open on loopback)."""
+    with ui.button(icon="account_circle").props("flat round color=white").mark("account-menu"):
+        with ui.menu():
+            ui.menu_item(f"{actor.name} ({actor.role.value})").props("disable").mark("signed-in-as")
+            if actor != LOCAL_ADMIN:
+                ui.menu_item("Change password", on_click=lambda: ui.navigate.to("/account")).mark("to-account")
+                ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout")).mark("sign-out")
+
+
 @contextmanager
-def frame(title: str, link: RunnerLink) -> Iterator[None]:
-    """Header and a centred, phone-friendly content column."""
+def frame(title: str, link: RunnerLink, actor: Actor | None = None) -> Iterator[None]:
+    """Header and a centred, phone-friendly content column; with `actor`, their links and account menu."""
     ui.dark_mode(None)  # follow the device
     ui.colors(primary="#3b5bdb")
     ui.page_title(f"{title} · ModelDeck")
     with ui.header().classes("items-center justify-between px-4 py-2"):
         with ui.row().classes("items-center gap-4 no-wrap"):
             ui.label("ModelDeck").classes("text-lg font-bold")
-            for text, target in NAVIGATION:
+            admin_links = ADMIN_NAVIGATION if actor is not None and actor.is_admin else ()
+            for text, target in (*NAVIGATION, *admin_links):
                 ui.link(text, target).classes("text-white no-underline")
-        connection_indicator(link)
+        with ui.row().classes("items-center gap-2 no-wrap"):
+            connection_indicator(link)
+            if actor is not None:
+                account_menu(actor)
     with ui.column().classes("w-full max-w-screen-xl mx-auto p-4 gap-4"):
         yield

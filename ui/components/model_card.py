@@ -31,7 +31,8 @@ def _file_line(config: ModelConfig) -> str:
     return f"{path.name} · {size}"
 
 
-def model_card(state: ModelState, actions: CardActions) -> ui.card:
+def model_card(state: ModelState, actions: CardActions, *, read_only: bool = False) -> ui.card:
+    """`read_only` (a viewer): no Start, Stop, Edit, Duplicate or Delete; the store refuses them anyway."""
     uid = state.uid
     with ui.card().classes("w-full gap-2").mark(f"card-{uid}") as card:
         with ui.row().classes("w-full items-start justify-between no-wrap"):
@@ -43,13 +44,16 @@ def model_card(state: ModelState, actions: CardActions) -> ui.card:
                 StatusBadge(state)
                 with ui.button(icon="more_vert").props("flat round").mark(f"menu-{uid}"):
                     with ui.menu():
-                        ui.menu_item("Edit", on_click=lambda: actions.edit(state)).mark(f"edit-{uid}")
-                        ui.menu_item("Duplicate", on_click=lambda: actions.duplicate(state)).mark(f"duplicate-{uid}")
+                        if not read_only:
+                            ui.menu_item("Edit", on_click=lambda: actions.edit(state)).mark(f"edit-{uid}")
+                            ui.menu_item("Duplicate", on_click=lambda: actions.duplicate(state)).mark(
+                                f"duplicate-{uid}")
                         ui.menu_item("Error details", on_click=lambda: actions.details(state)).mark(
                             f"details-{uid}").bind_visibility_from(state, "exit_code", lambda code: code is not None)
-                        ui.separator()
-                        ui.menu_item("Delete", on_click=lambda: actions.delete(state)).classes(
-                            "text-negative").mark(f"delete-{uid}")
+                        if not read_only:
+                            ui.separator()
+                            ui.menu_item("Delete", on_click=lambda: actions.delete(state)).classes(
+                                "text-negative").mark(f"delete-{uid}")
         ui.label().classes("text-sm break-all").bind_text_from(state, "config", _file_line)
         with ui.row().classes("text-sm gap-4"):
             ui.label().bind_text_from(state, "config", lambda c: f"ctx {c.ctx_size}")
@@ -60,6 +64,8 @@ def model_card(state: ModelState, actions: CardActions) -> ui.card:
         with ui.row().classes("text-sm gap-4").bind_visibility_from(state, "status", lambda s: s == "running"):
             ui.label().bind_text_from(state, "tokens_per_second", lambda v: rate(v, "tok/s"))
             ui.label().bind_text_from(state, "rss_bytes", lambda v: f"RAM {human_bytes(v)}")
+        if read_only:
+            return card
         with ui.row().classes("w-full gap-2"):
             ui.button("Start", icon="play_arrow", on_click=lambda: actions.start(state)).classes(
                 "flex-1 min-h-[44px]").bind_enabled_from(state, "status", lambda s: s.can_start).mark(f"start-{uid}")

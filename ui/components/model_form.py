@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +12,17 @@ from nicegui import ui
 from protocol import ModelConfig, RestartPolicy
 from protocol.config import CACHE_TYPES
 from store import ModelDeck, StoreError
+from store.actor import Actor
 from store.form_validation import validate_form
 
 FieldElement = ui.input | ui.number | ui.select | ui.switch | ui.textarea
 
 
 class ModelFormDialog(ui.dialog):
-    def __init__(self, deck: ModelDeck, allowed_dirs: Iterable[Path]) -> None:
+    def __init__(self, deck: ModelDeck, allowed_dirs: Iterable[Path], actor: Callable[[], Actor]) -> None:
         super().__init__()
         self.deck = deck
+        self.actor = actor  # asked at each save: a session that ended meanwhile cannot save
         self.allowed_dirs = tuple(allowed_dirs)
         self.editing: ModelConfig | None = None
         self.fields: dict[str, FieldElement] = {}
@@ -104,7 +106,7 @@ class ModelFormDialog(ui.dialog):
             ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
             return
         try:
-            await self.deck.save(config)
+            await self.deck.save(config, actor=self.actor())
         except StoreError as exc:
             ui.notify(str(exc), type="negative", multi_line=True)
             return

@@ -8,6 +8,7 @@ from pathlib import Path
 from nicegui import ui
 
 from store import ModelDeck, ModelState, StoreError
+from store.actor import Actor
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.components.error_details import ErrorDetailsDialog
 from ui.components.model_card import model_card
@@ -19,8 +20,9 @@ class PageActions:
     """What the cards' buttons do on this page; every failure becomes a notification, never a freeze."""
 
     def __init__(self, deck: ModelDeck, form: ModelFormDialog, confirm: ConfirmDialog,
-                 details_dialog: ErrorDetailsDialog) -> None:
+                 details_dialog: ErrorDetailsDialog, actor: Callable[[], Actor]) -> None:
         self.deck = deck
+        self.actor = actor  # asked at each action (inside _attempt): a session that ended cannot act
         self.form = form
         self.confirm = confirm
         self.details_dialog = details_dialog
@@ -36,30 +38,35 @@ class PageActions:
                 ui.notify(done, type="positive")
 
     async def start(self, state: ModelState) -> None:
-        await self._attempt(lambda: self.deck.start(state.uid))
+        await self._attempt(lambda: self.deck.start(state.uid, actor=self.actor()))
 
     async def stop(self, state: ModelState) -> None:
-        await self._attempt(lambda: self.deck.stop(state.uid))
+        await self._attempt(lambda: self.deck.stop(state.uid, actor=self.actor()))
 
     def edit(self, state: ModelState) -> None:
         self.form.open_edit(state.config)
 
     async def duplicate(self, state: ModelState) -> None:
-        await self._attempt(lambda: self.deck.duplicate(state.uid), f"Duplicated {state.name}")
+        await self._attempt(lambda: self.deck.duplicate(state.uid, actor=self.actor()), f"Duplicated {state.name}")
 
     def delete(self, state: ModelState) -> None:
         self.confirm.ask(f"Delete {state.name}? Its configuration is removed; the model file stays.", "Delete",
-                         lambda: self._attempt(lambda: self.deck.delete(state.uid), f"Deleted {state.name}"))
+                         lambda: self._attempt(lambda: self.deck.delete(state.uid, actor=self.actor()),
+                                               f"Deleted {state.name}"))
 
     def details(self, state: ModelState) -> None:
         self.details_dialog.show(state)
 
 
-def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...]) -> None:
+def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[], Actor]) -> None:
+    """`actor` says who this browser's session belongs to (raising StoreError once it has ended)."""
+
     @ui.page("/")
     def models_page() -> None:
-        form = ModelFormDialog(deck, allowed_dirs)
-        actions = PageActions(deck, form, ConfirmDialog(), ErrorDetailsDialog())
+        who = actor()
+        read_only = not who.is_admin
+        form = ModelFormDialog(deck, allowed_dirs, actor)
+        actions = PageActions(deck, form, ConfirmDialog(), ErrorDetailsDialog(), actor)
 
         @ui.refreshable
         def cards() -> None:
@@ -73,12 +80,14 @@ def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...]) -> None:
                 return
             with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"):
                 for state in states:
-                    model_card(state, actions)
+                    model_card(state, actions, read_only=read_only)
 
-        with frame("Models", deck.link):
+        with frame("Models", deck.link, who):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Models").classes("text-2xl font-bold")
-                ui.button("Add model", icon="add", on_click=form.open_new).classes("min-h-[44px]").mark("add-model")
+                if not read_only:
+                    ui.button("Add model", icon="add", on_click=form.open_new).classes("min-h-[44px]").mark(
+                        "add-model")
             ui.label().classes("text-sm text-warning").bind_text_from(
                 deck.link, "state", lambda s: "" if s == "connected" else f"The runner is {s}: models cannot start."
             ).bind_visibility_from(deck.link, "state", lambda s: s != "connected")

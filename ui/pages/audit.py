@@ -1,0 +1,35 @@
+"""/audit: who did what, when (newest first), for admins."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from auth.gate import Gate
+from store import audit
+from store.deck import RunnerLink
+from ui.theme import frame
+
+COLUMNS = [
+    {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
+    {"name": "actor", "label": "Who", "field": "actor", "align": "left"},
+    {"name": "action", "label": "What", "field": "action", "align": "left"},
+    {"name": "target", "label": "On", "field": "target", "align": "left"},
+    {"name": "detail", "label": "Detail", "field": "detail", "align": "left"},
+    {"name": "address", "label": "From", "field": "address", "align": "left"},
+]
+
+
+def register(gate: Gate, link: RunnerLink) -> None:
+    @ui.page("/audit")
+    async def audit_page() -> None:
+        actor = gate.actor()
+        with frame("Audit", link, actor):
+            ui.label("Audit log").classes("text-2xl font-bold")
+            if not actor.is_admin:
+                ui.label("Only admins can read the audit log.").mark("admins-only")
+                return
+            entries = await audit.recent(actor)
+            rows = [{"key": i, "at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": e.actor, "action": e.action,
+                     "target": e.target, "detail": e.detail, "address": e.address or ""} for i, e in enumerate(entries)]
+            ui.table(columns=COLUMNS, rows=rows, row_key="key").classes("w-full").props("dense flat").mark(
+                "audit-table")
