@@ -1,0 +1,30 @@
+"""Model discovery: find GGUF files in the allowed folders, describe them, suggest a config, estimate fit.
+
+The public surface; the modules behind it each hold one idea (metadata, scan, cache, suggest, fit).
+"""
+
+from discovery.cache import ScanCache, TortoiseScanCache
+from discovery.fit import FitEstimate, FreeMemory, estimate_fit, format_bytes, free_memory, kv_cache_bytes
+from discovery.metadata import GgufError, GgufInfo, read_gguf_info
+from discovery.scan import FoundModel, RefusedFile, ScanResult, scan_model_dirs
+from discovery.suggest import NotAModelError, suggest_config
+
+__all__ = [
+    "FitEstimate",
+    "FoundModel",
+    "FreeMemory",
+    "GgufError",
+    "GgufInfo",
+    "NotAModelError",
+    "RefusedFile",
+    "ScanCache",
+    "ScanResult",
+    "TortoiseScanCache",
+    "estimate_fit",
+    "format_bytes",
+    "free_memory",
+    "kv_cache_bytes",
+    "read_gguf_info",
+    "scan_model_dirs",
+    "suggest_config",
+]
