@@ -69,21 +69,21 @@ async def scan_model_dirs(
     report(0, total)
 
     remembered = await cache.lookup([c.path for c in candidates]) if cache else {}
-    fresh: list[Examined] = []
     examined: list[Examined] = []
+    changed: list[FileStamp] = []
     for stamp in candidates:
         known = remembered.get(stamp.path)
         if known is not None and known.stamp == stamp:
             examined.append(known)
+        else:
+            changed.append(stamp)
     if examined:
         report(len(examined), total)
-    for stamp in candidates:
-        known = remembered.get(stamp.path)
-        if known is None or known.stamp != stamp:
-            outcome = await asyncio.to_thread(_examine, stamp)
-            fresh.append(outcome)
-            examined.append(outcome)
-            report(len(examined), total)
+    fresh: list[Examined] = []
+    for stamp in changed:
+        fresh.append(await asyncio.to_thread(_examine, stamp))
+        examined.append(fresh[-1])
+        report(len(examined), total)
     if cache and fresh:
         await cache.store(fresh)
 
