@@ -1,0 +1,75 @@
+"""ModelDeck listening on the LAN (0.0.0.0): sign-in required. Helpers to sign in as a person would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from nicegui import core
+from nicegui.testing import User
+
+from auth.accounts import Account
+from auth.gate import Gate
+from db.user_record import Role
+from store.actor import SYSTEM
+from tests.app.conftest import DeckHome
+from tests.tiny_gguf import write_tiny_llama
+from tests.waiting import until
+
+PASSWORD = "correct horse battery"
+MAIN = Path(__file__).parents[2] / "main.py"
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def lan_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeckHome:
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    model_file = write_tiny_llama(models_dir / "tiny.gguf")
+    monkeypatch.setenv("MODELDECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MODELDECK_MODEL_DIRS", str(models_dir))
+    monkeypatch.setenv("MODELDECK_HOST", "0.0.0.0")
+    return DeckHome(tmp_path / "data", models_dir, Path(model_file))
+
+
+def running_gate() -> Gate:
+    gate = core.app.state.gate
+    assert isinstance(gate, Gate)
+    return gate
+
+
+async def make_account(name: str, role: Role, password: str = PASSWORD) -> Account:
+    """An account made past the UI (by ModelDeck itself), for tests about something else."""
+    return await running_gate().accounts.create(name, password, role, by=SYSTEM)
+
+
+async def on_page(user: User, path: str) -> None:
+    await until(lambda: bool(user.back_history) and user.back_history[-1].split("?")[0] == path,
+                message=f"the browser is on {path}")
+
+
+async def sign_in(user: User, name: str, password: str = PASSWORD, *, expect: str = "/") -> None:
+    await user.open("/login")
+    user.find(marker="login-name").clear().type(name)
+    user.find(marker="login-password").clear().type(password)
+    user.find(marker="login-submit").click()
+    await on_page(user, expect)
+
+
+@pytest.fixture
+def second_user(user: User) -> User:
+    """Another browser on the same running app."""
+    return User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
