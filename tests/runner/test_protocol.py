@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 
 from protocol.config import ModelConfig
-from protocol.messages import PROTOCOL_VERSION, HostEvent, SnapshotEvent
+from protocol.messages import PROTOCOL_VERSION, HostEvent, LogEvent, LogLine, SnapshotEvent
 from protocol.status import ModelStatus
 from runner.events import EventHub
 from tests.runner.conftest import RunnerClient
+from tests.waiting import until
 
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ROUTES = [("POST", "/v1/start"), ("POST", "/v1/stop"), ("POST", "/v1/restart"), ("GET", "/v1/snapshot"),
           ("GET", f"/v1/logs/{'0' * 32}")]
 
@@ -120,3 +123,27 @@ async def test_the_status_feed_survives_a_garbage_client(runner: RunnerClient,
         event = await feed.status(config.uid, ModelStatus.RUNNING)
         assert event.status is ModelStatus.RUNNING
     assert isinstance((await runner.get("/v1/snapshot"))[1]["seq"], int)
+
+
+async def test_a_stalled_websocket_client_is_disconnected(runner: RunnerClient) -> None:
+    """A client that stops reading fills its socket, then its queue: it is cut off; the others get everything."""
+    hub = runner.runner.supervisor.hub
+    hub.queue_limit = 16
+    async with runner.session.ws_connect(f"{runner.url}/v1/events", headers=runner.auth) as stalled:
+        fast = await runner.feed()
+        await fast.next()  # its snapshot
+        await until(lambda: hub.subscriber_count == 2, message="both subscribed")
+        text = "x" * 200_000
+        published = 0
+        while hub.subscriber_count == 2:  # megabytes until the stalled socket pushes back
+            assert published < 1000, "the stalled client was never cut off"
+            sent = hub.publish(lambda seq: LogEvent(seq=seq, uid="0" * 32, lines=[LogLine(at=NOW, text=text)]))
+            published += 1
+            await fast.wait_for(lambda e, seq=sent.seq: e.seq == seq, within=5)
+        closed = await stalled.receive(timeout=5)
+        while closed.type is aiohttp.WSMsgType.TEXT:  # what was in flight, then the close
+            closed = await stalled.receive(timeout=5)
+        assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+    sent = hub.publish(lambda seq: LogEvent(seq=seq, uid="0" * 32, lines=[LogLine(at=NOW, text="after")]))
+    after = await fast.wait_for(lambda e: e.seq == sent.seq, within=5)
+    assert isinstance(after, LogEvent) and after.lines[0].text == "after"
