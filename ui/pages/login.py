@@ -42,19 +42,23 @@ def _login(gate: Gate) -> None:
         if gate.session_actor() is not None:
             return RedirectResponse(target)
 
+        def answer(text: str) -> None:
+            password.value = ""
+            message.text = text
+
         async def sign_in() -> None:
+            message.text = ""
             address = ui.context.client.ip
             keys = (f"address:{address}", f"name:{name.value.strip().lower()[:NAME_KEY_MAX]}")
             if wait := gate.limiter.wait_s(*keys):
-                message.text = _too_many(wait)
+                answer(_too_many(wait))
                 return
             gate.limiter.failed(*keys)  # counted before the slow check, so parallel tries cannot slip past
             account = await gate.accounts.verify(name.value, password.value)
-            password.value = ""
             if account is None:
                 await audit.record_alone(name.value.strip()[:NAME_KEY_MAX], "sign-in.failed", address=address)
                 wait = gate.limiter.wait_s(*keys)
-                message.text = "Wrong user name or password." + (f" {_too_many(wait)}" if wait else "")
+                answer("Wrong user name or password." + (f" {_too_many(wait)}" if wait else ""))
                 return
             gate.limiter.forget(*keys)
             gate.sign_in(account)
