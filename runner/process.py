@@ -175,12 +175,18 @@ class ManagedServer:
 
     async def _run_once(self) -> Exit | None:
         """One process from spawn to exit; None when it ended because stop was asked."""
+        # Resolving the binary may mean building it (minutes): a stop must not wait for that.
+        command = asyncio.create_task(self._command())
+        stop_asked = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+        stop_asked.cancel()
+        if self._stop.is_set():
+            command.cancel()
+            return None
         try:
-            args, env = await self._command()
+            args, env = command.result()
         except (ModelFileError, OSError, RuntimeError) as exc:
             raise Refused(str(exc)) from exc
-        if self._stop.is_set():
-            return None
         port = int(args[args.index("--port") + 1])
         self.logs.append(parse_line(f"ModelDeck: starting {' '.join(args)}"))
         try:

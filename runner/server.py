@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
 TOKEN = web.AppKey("token", str)
+SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
 MAX_LOG_LIMIT = 2000
 SEND_TIMEOUT_S = 10.0
 
@@ -107,6 +108,7 @@ async def events(request: web.Request) -> web.WebSocketResponse:
     """A snapshot first, then every event in order; a client that falls behind is disconnected."""
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=20.0)
     await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
     supervisor = request.app[SUPERVISOR]
     sender: asyncio.Task[None] | None = None
 
@@ -121,6 +123,7 @@ async def events(request: web.Request) -> web.WebSocketResponse:
     try:
         await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        request.app[SOCKETS].discard(ws)
         supervisor.hub.unsubscribe(sub)
         for task in (sender, reader):
             task.cancel()
@@ -153,6 +156,12 @@ async def _close(ws: web.WebSocketResponse, code: int, message: bytes) -> None:
         pass
 
 
+async def _close_sockets(app: web.Application) -> None:
+    """On shutdown, end the feeds (clients reconnect elsewhere) instead of waiting for them."""
+    sockets = app[SOCKETS]
+    await asyncio.gather(*(_close(ws, WSCloseCode.GOING_AWAY, b"runner shutting down") for ws in list(sockets)))
+
+
 def create_app(supervisor: Supervisor, token: str) -> web.Application:
     """The aiohttp application; the caller opens and closes the supervisor."""
     if not token:
@@ -160,6 +169,9 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app = web.Application(middlewares=[require_token], client_max_size=MAX_FRAME_BYTES)
     app[SUPERVISOR] = supervisor
     app[TOKEN] = token
+    sockets: set[web.WebSocketResponse] = set()
+    app[SOCKETS] = sockets
+    app.on_shutdown.append(_close_sockets)
     app.router.add_post("/v1/start", start)
     app.router.add_post("/v1/stop", stop)
     app.router.add_post("/v1/restart", restart)

@@ -39,6 +39,8 @@ from runner.process import ManagedServer, Timing
 log = logging.getLogger(__name__)
 
 LOG_FLUSH_S = 0.075
+LOG_BATCH_LINES = 200  # 200 lines of at most 4000 characters stay far below MAX_FRAME_BYTES
+LOG_PENDING_MAX = 5000  # a server printing faster than we flush loses its oldest unsent lines
 
 
 class Supervisor:
@@ -136,14 +138,17 @@ class Supervisor:
         self.hub.publish(lambda seq: StatusEvent(seq=seq, process=state))
 
     def _log(self, uid: str, line: LogLine) -> None:
-        self._pending_logs.setdefault(uid, []).append(line)
+        pending = self._pending_logs.setdefault(uid, [])
+        pending.append(line)
+        if len(pending) > LOG_PENDING_MAX:
+            del pending[: len(pending) - LOG_PENDING_MAX]
 
     def _flush_logs(self, uid: str | None = None) -> None:
         uids = [uid] if uid is not None else list(self._pending_logs)
         for key in uids:
-            lines = self._pending_logs.pop(key, None)
-            if lines:
-                self.hub.publish(partial(_log_event, key, lines))
+            lines = self._pending_logs.pop(key, None) or []
+            for start in range(0, len(lines), LOG_BATCH_LINES):
+                self.hub.publish(partial(_log_event, key, lines[start:start + LOG_BATCH_LINES]))
 
     async def _flush_logs_loop(self) -> None:
         while True:

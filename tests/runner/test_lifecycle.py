@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable
 
@@ -9,7 +10,7 @@ import aiohttp
 import psutil
 
 from protocol.config import ModelConfig
-from protocol.messages import SnapshotEvent
+from protocol.messages import SnapshotEvent, StatusEvent
 from protocol.status import ModelStatus
 from tests.runner.conftest import RunnerClient
 from tests.waiting import until
@@ -89,3 +90,16 @@ async def test_logs_are_kept_and_served(runner: RunnerClient, model_config: Call
     assert 0 < len(body["lines"]) <= 5
     status, body = await runner.get(f"/v1/logs/{'0' * 32}")
     assert status == 404
+
+
+async def test_stop_while_starting(runner: RunnerClient, model_config: Callable[..., ModelConfig]) -> None:
+    feed = await runner.feed()
+    config = model_config()
+    start, stop = await asyncio.gather(runner.start(config), runner.stop(config.uid))
+    assert start["accepted"] and stop["accepted"]
+    stopped = await feed.status(config.uid, ModelStatus.STOPPED)
+    assert stopped.pid is None
+    spawned = [e.process.pid for e in feed.seen if isinstance(e, StatusEvent) and e.process.pid]
+    assert all(gone(pid) for pid in spawned)
+    _, snapshot = await runner.get("/v1/snapshot")
+    assert snapshot["processes"][0]["status"] == "stopped"
