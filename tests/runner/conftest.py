@@ -24,7 +24,7 @@ class Feed:
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.queue: asyncio.Queue[Event | AssertionError] = asyncio.Queue()
         self.seen: list[Event] = []
         self._task = asyncio.create_task(self._pump())
 
@@ -32,19 +32,26 @@ class Feed:
         async for msg in self.ws:
             if msg.type is aiohttp.WSMsgType.TEXT:
                 event = parse_event(msg.data)
-                if self.seen and not isinstance(event, SnapshotEvent):
-                    assert event.seq == self.seen[-1].seq + 1, f"gap: {self.seen[-1].seq} -> {event.seq}"
+                if self.seen and not isinstance(event, SnapshotEvent) and event.seq != self.seen[-1].seq + 1:
+                    # Handed to the test through the queue: an assert in this task would go unseen.
+                    self.queue.put_nowait(AssertionError(f"gap in the feed: {self.seen[-1].seq} -> {event.seq}"))
                 self.seen.append(event)
                 self.queue.put_nowait(event)
 
+    async def _get(self) -> Event:
+        item = await self.queue.get()
+        if isinstance(item, AssertionError):
+            raise item
+        return item
+
     async def next(self, within: float = 5.0) -> Event:
-        return await asyncio.wait_for(self.queue.get(), within)
+        return await asyncio.wait_for(self._get(), within)
 
     async def wait_for(self, match: Callable[[Event], bool], within: float = 10.0) -> Event:
         """The first event (from now on) that matches; fails after `within` seconds."""
         async with asyncio.timeout(within):
             while True:
-                event = await self.queue.get()
+                event = await self._get()
                 if match(event):
                     return event
 
