@@ -9,9 +9,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
+
 from protocol.config import ModelConfig, RestartPolicy
 from protocol.messages import LogEvent, StatusEvent
 from protocol.status import ModelStatus
+from runner.embedded import start_embedded_runner
 from runner.process import health_ok
 from tests.runner.conftest import RunnerClient
 from tests.tiny_gguf import write_broken_gguf, write_tiny_llama
@@ -120,3 +123,31 @@ async def test_error_lines_arrive_as_log_events_before_the_status(runner: Runner
     logs = await feed.wait_for(lambda e: isinstance(e, LogEvent) and e.uid == config.uid)
     assert isinstance(logs, LogEvent) and logs.lines
     await feed.status(config.uid, ModelStatus.ERROR)
+
+
+async def test_without_model_folders_llama_server_explains_a_missing_file(
+        llama_server_binary: Path, tmp_path: Path) -> None:
+    embedded = await start_embedded_runner(llama_server=llama_server_binary, allow_build=False)
+    try:
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {embedded.token}"}) as session:
+            client = RunnerClient(embedded, session)
+            feed = await client.feed()
+            config = ModelConfig(name="gone", model_path=str(tmp_path / "missing.gguf"), ctx_size=256, threads=1)
+            await client.start(config)
+            error = await feed.status(config.uid, ModelStatus.ERROR)
+            await client.close()
+    finally:
+        await embedded.close()
+    assert error.exit_code == 1
+    assert "failed to open GGUF file" in (error.reason or "") and "missing.gguf" in (error.reason or ""), error.reason
+
+
+async def test_a_clean_exit_on_its_own_is_stopped_not_restarted(runner: RunnerClient,
+                                                                model_config: Callable[..., ModelConfig]) -> None:
+    feed = await runner.feed()
+    config = model_config(restart_policy=RestartPolicy.ON_FAILURE)
+    await runner.start(config)
+    running = await feed.status(config.uid, ModelStatus.RUNNING)
+    os.kill(running.pid or 0, signal.SIGTERM)  # e.g. a system shutdown: llama-server exits 0
+    stopped = await feed.status(config.uid, ModelStatus.STOPPED, ModelStatus.ERROR, ModelStatus.STARTING)
+    assert stopped.status is ModelStatus.STOPPED and stopped.exit_code == 0 and stopped.reason
