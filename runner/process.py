@@ -188,7 +188,7 @@ class ManagedServer:
         except (ModelFileError, OSError, RuntimeError) as exc:
             raise Refused(str(exc)) from exc
         port = int(args[args.index("--port") + 1])
-        self.logs.append(parse_line(f"ModelDeck: starting {' '.join(args)}"))
+        self._record(parse_line(f"ModelDeck: starting {' '.join(args)}"))
         try:
             proc = await asyncio.create_subprocess_exec(
                 *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
@@ -254,9 +254,11 @@ class ManagedServer:
             self._line(pending)
 
     def _line(self, raw: bytes) -> None:
-        line = parse_line(raw.decode("utf-8", "replace"))
-        self.logs.append(line)
+        self._record(parse_line(raw.decode("utf-8", "replace")))
         self._output_seen.set()
+
+    def _record(self, line: LogLine) -> None:
+        self.logs.append(line)
         self._on_log(self.config.uid, line)
 
     async def _terminate(self, proc: asyncio.subprocess.Process, exited: asyncio.Task[int]) -> None:

@@ -148,6 +148,13 @@ async def test_a_clean_exit_on_its_own_is_stopped_not_restarted(runner: RunnerCl
     config = model_config(restart_policy=RestartPolicy.ON_FAILURE)
     await runner.start(config)
     running = await feed.status(config.uid, ModelStatus.RUNNING)
+
+    def listening(event: object) -> bool:
+        return isinstance(event, LogEvent) and any("listening on" in line.text for line in event.lines)
+
+    # /health can say 200 a moment before llama-server installs its SIGTERM handler.
+    if not any(listening(event) for event in feed.seen):
+        await feed.wait_for(listening)
     os.kill(running.pid or 0, signal.SIGTERM)  # e.g. a system shutdown: llama-server exits 0
     stopped = await feed.status(config.uid, ModelStatus.STOPPED, ModelStatus.ERROR, ModelStatus.STARTING)
     assert stopped.status is ModelStatus.STOPPED and stopped.exit_code == 0 and stopped.reason
