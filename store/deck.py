@@ -218,7 +218,7 @@ class ModelDeck:
         state.last_lines = list(change.last_lines)
         state.problem = _problem_line(change)
         if change.status is not ModelStatus.RUNNING:
-            state.clear_figures()
+            state.figures = None
 
     # ---- applying what the runner reports (called by the live-sync task) --------------------
 

@@ -7,6 +7,7 @@ from dataclasses import field
 from nicegui import binding
 
 from protocol import ModelConfig, ModelStatus
+from protocol.messages import MetricsSample
 
 
 @binding.bindable_dataclass
@@ -21,11 +22,7 @@ class ModelState:
     problem: str | None = None  # exit code and reason in one line, for the card
     pid: int | None = None
     port: int | None = None
-    tokens_per_second: float | None = None
-    prompt_tokens_per_second: float | None = None
-    requests_processing: int | None = None
-    rss_bytes: int | None = None
-    cpu_percent: float | None = None
+    figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample
 
     @property
     def uid(self) -> str:
@@ -34,7 +31,3 @@ class ModelState:
     @property
     def name(self) -> str:
         return self.config.name
-
-    def clear_figures(self) -> None:
-        self.tokens_per_second = self.prompt_tokens_per_second = self.cpu_percent = None
-        self.requests_processing = self.rss_bytes = None

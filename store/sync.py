@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from db.metric_record import MetricRecord
+from db.metric_record import SampleRow, insert_samples
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
 from protocol import ModelStatus
@@ -51,6 +51,7 @@ class LiveSync:
         self.pending = PendingWrites()
         self.host: HostSample | None = None
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
         self.flushes = 0
 
     # ---- applying events (synchronous: called by the feed for each event in order) ----------
@@ -98,11 +99,7 @@ class LiveSync:
         state = self.deck.models.get(uid)
         if state is None:
             return
-        state.tokens_per_second = sample.tokens_per_second
-        state.prompt_tokens_per_second = sample.prompt_tokens_per_second
-        state.requests_processing = sample.requests_processing
-        state.rss_bytes = sample.rss_bytes
-        state.cpu_percent = sample.cpu_percent
+        state.figures = sample
         if len(self.pending.samples) < self.max_pending_samples:  # bounded if the database is down
             self.pending.samples.append((uid, sample))
         self._wake.set()
@@ -111,17 +108,20 @@ class LiveSync:
 
     async def flush(self) -> None:
         """Write everything pending in one transaction; on failure keep it for the next try."""
+        async with self._flushing:  # one transaction at a time, in order
+            await self._flush_pending()
+
+    async def _flush_pending(self) -> None:
         if not self.pending:
             return
         batch, self.pending = self.pending, PendingWrites()
         try:
-            async with writing():
+            async with writing() as connection:
                 for uid, change in batch.statuses.items():
-                    await ModelRecord.filter(uid=uid).update(
+                    await ModelRecord.filter(uid=uid).using_db(connection).update(
                         status=change.status, exit_code=change.exit_code, reason=change.reason,
                         last_lines=list(change.last_lines))
-                if batch.samples:
-                    await MetricRecord.bulk_create([_metric_record(uid, s) for uid, s in batch.samples])
+                await insert_samples(connection, [_sample_row(uid, s) for uid, s in batch.samples])
         except DatabaseWriteError as exc:
             log.warning("live sync: %s; will retry", exc)
             self.deck.report_db_problem(str(exc))
@@ -139,14 +139,12 @@ class LiveSync:
                 await self._wake.wait()
                 self._wake.clear()
                 await asyncio.sleep(self.flush_interval)
-                await self.flush()
+                # Shielded: cancelling the task must not roll back a batch already taken from `pending`.
+                await asyncio.shield(self.flush())
         finally:
             await asyncio.shield(self.flush())  # nothing applied is lost at shutdown
 
 
-def _metric_record(uid: str, sample: MetricsSample) -> MetricRecord:
-    return MetricRecord(uid=uid, at=sample.at, tokens_per_second=sample.tokens_per_second,
-                        prompt_tokens_per_second=sample.prompt_tokens_per_second,
-                        requests_processing=sample.requests_processing, busy_slots=sample.busy_slots,
-                        tokens_predicted_total=sample.tokens_predicted_total, rss_bytes=sample.rss_bytes,
-                        cpu_percent=sample.cpu_percent, vram_bytes=sample.vram_bytes)
+def _sample_row(uid: str, sample: MetricsSample) -> SampleRow:
+    return (uid, sample.at, sample.tokens_per_second, sample.prompt_tokens_per_second, sample.requests_processing,
+            sample.busy_slots, sample.tokens_predicted_total, sample.rss_bytes, sample.cpu_percent, sample.vram_bytes)

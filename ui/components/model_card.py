@@ -62,8 +62,8 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
             state, "problem", lambda problem: problem or "").bind_visibility_from(state, "problem", bool).mark(
             f"problem-{uid}")
         with ui.row().classes("text-sm gap-4").bind_visibility_from(state, "status", lambda s: s == "running"):
-            ui.label().bind_text_from(state, "tokens_per_second", lambda v: rate(v, "tok/s"))
-            ui.label().bind_text_from(state, "rss_bytes", lambda v: f"RAM {human_bytes(v)}")
+            ui.label().bind_text_from(state, "figures", lambda f: rate(f and f.tokens_per_second, "tok/s"))
+            ui.label().bind_text_from(state, "figures", lambda f: f"RAM {human_bytes(f and f.rss_bytes)}")
         if read_only:
             return card
         with ui.row().classes("w-full gap-2"):
