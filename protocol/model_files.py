@@ -16,9 +16,8 @@ def resolve_model_file(path: str, allowed_dirs: Iterable[Path]) -> Path:
     """Resolve symlinks and check the file lies inside an allowed folder and starts with GGUF magic."""
     if "\x00" in path:
         raise ModelFileError("the path contains a NUL byte")
-    candidate = Path(path).expanduser()
     try:
-        real = candidate.resolve(strict=True)
+        real = Path(path).expanduser().resolve(strict=True)  # "~nobody/x" raises RuntimeError
     except (FileNotFoundError, RuntimeError, OSError):
         raise ModelFileError(f"no such file: {path}") from None
     roots = [Path(d).expanduser().resolve() for d in allowed_dirs]

@@ -10,7 +10,7 @@ def hostile_inputs(canary: str) -> list[str]:
     """`canary`: a file that exists only if something ran a shell command."""
     return [
         f"; touch {canary}", f"$(touch {canary})", f"`touch {canary}`", f"| touch {canary}", f"&& touch {canary} &",
-        "../../../../etc/passwd", "/etc/passwd", "..", "~/.ssh/id_rsa", "models/../../secret.gguf",
+        "../../../../etc/passwd", "/etc/passwd", "..", "~/.ssh/id_rsa", "~nobody0/x.gguf", "models/../../secret.gguf",
         "--host 0.0.0.0", "--port=80", "--model /etc/passwd", "-m /etc/passwd", "--api-key secret", "--api_key=x",
         "--ssl-key-file=/etc/ssl/private/key.pem", "--lora ../evil.gguf",
         "a\x00b", "\x00", "line\nbreak", HUGE,
