@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from runner.embedded import start_embedded_runner  # noqa: E402
 from store.deck import ModelDeck  # noqa: E402
 from store.runner_link import linked_runner  # noqa: E402
 from store.sync import LiveSync  # noqa: E402
+from tests.waiting import until  # noqa: E402
 
 
 def synthetic_events(uids: list[str], count: int) -> list[Event]:
@@ -44,6 +46,10 @@ def synthetic_events(uids: list[str], count: int) -> list[Event]:
             sample = MetricsSample(at=datetime.now(UTC), tokens_per_second=float(seq % 97), rss_bytes=seq)
             events.append(MetricsEvent(seq=seq, uid=uid, sample=sample))
     return events
+
+
+def metrics_event(uid: str, sample: MetricsSample, seq: int) -> MetricsEvent:
+    return MetricsEvent(seq=seq, uid=uid, sample=sample)
 
 
 async def seeded_deck(models: int) -> ModelDeck:
@@ -93,18 +99,15 @@ async def latency(deck: ModelDeck, uid: str, samples: int) -> list[float]:
                     seen[event.sample.tokens_per_second] = time.perf_counter()
 
             sync.apply = timed_apply  # type: ignore[method-assign]
-            while deck.link.state != "connected":
-                await asyncio.sleep(0.01)
+            await until(lambda: deck.link.state == "connected", message="connected to the runner")
             sent: dict[float, float] = {}
             for index in range(samples):
                 value = float(index)
                 sent[value] = time.perf_counter()
-                runner.supervisor.hub.publish(lambda seq, v=value: MetricsEvent(
-                    seq=seq, uid=uid, sample=MetricsSample(at=datetime.now(UTC), tokens_per_second=v)))
+                sample = MetricsSample(at=datetime.now(UTC), tokens_per_second=value)
+                runner.supervisor.hub.publish(partial(metrics_event, uid, sample))
                 await asyncio.sleep(0.002)
-            deadline = time.perf_counter() + 5
-            while len(seen) < samples and time.perf_counter() < deadline:
-                await asyncio.sleep(0.01)
+            await until(lambda: len(seen) == samples, message="every event seen")
     finally:
         await runner.close()
     return [seen[v] - sent[v] for v in sent if v in seen]

@@ -1,0 +1,112 @@
+"""A standalone runner outlives the app and restarts on its own; the deck always shows the truth."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import urllib.request
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from nicegui.testing import user_simulation
+
+from tests.app.conftest import DeckHome
+from tests.app.helpers import add_model, uid_of
+from tests.waiting import until
+
+MAIN = Path(__file__).parents[2] / "main.py"
+ROOT = Path(__file__).parents[2]
+TOKEN = "standalone-test-token"
+
+
+@dataclass
+class StandaloneRunner:
+    process: asyncio.subprocess.Process
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self, path: str, body: dict[str, str]) -> dict[str, object]:
+        request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), method="POST",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return dict(json.loads(response.read()))
+
+    async def terminate(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), 15)
+
+
+async def launch_runner(binary: Path, models_dir: Path, port: int = 0) -> StandaloneRunner:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN,
+        "--llama-server", str(binary), "--model-dir", str(models_dir), "--no-build",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    first = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    assert first.startswith("runner listening on"), first
+    return StandaloneRunner(process, int(first.rsplit(":", 1)[1]))
+
+
+@pytest.fixture
+async def runner(llama_server_binary: Path, deck_home: DeckHome,
+                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StandaloneRunner]:
+    started = await launch_runner(llama_server_binary, deck_home.models_dir)
+    monkeypatch.setenv("MODELDECK_RUNNER_URL", started.url)
+    monkeypatch.setenv("MODELDECK_RUNNER_TOKEN", TOKEN)
+    yield started
+    await started.terminate()
+
+
+def servers_of(runner: StandaloneRunner) -> list[psutil.Process]:
+    return [p for p in psutil.Process(runner.process.pid).children() if p.name() == "llama-server"]
+
+
+async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwhile(
+        runner: StandaloneRunner, deck_home: DeckHome) -> None:
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await add_model(user, deck_home, "kept", ctx_size=256)
+        await add_model(user, deck_home, "changed", ctx_size=256)
+        for name in ("kept", "changed"):
+            user.find(marker=f"start-{uid_of(deck_home, name)}").click()
+        await until(lambda: {r["status"] for r in deck_home.rows()} == {"running"}, within=20)
+    assert len(servers_of(runner)) == 2  # the app went away; the runner kept both
+    # While no dashboard watches, one model is stopped: the app must learn it from the snapshot.
+    assert runner.command("/v1/stop", {"uid": uid_of(deck_home, "changed")})["accepted"] is True
+    await until(lambda: len(servers_of(runner)) == 1, within=10)
+    assert deck_home.row("changed")["status"] == "running"  # stale until a dashboard reconnects
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await user.should_see("runner connected")
+        await until(lambda: deck_home.row("changed")["status"] == "stopped", message="the snapshot repaired it")
+        assert deck_home.row("kept")["status"] == "running"
+        await user.should_see("running")
+
+
+async def test_a_runner_restart_shows_reconnecting_then_the_truth(runner: StandaloneRunner,
+                                                                  deck_home: DeckHome,
+                                                                  llama_server_binary: Path) -> None:
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await user.should_see("runner connected")
+        await add_model(user, deck_home, "orphan", ctx_size=256)
+        user.find(marker=f"start-{uid_of(deck_home, 'orphan')}").click()
+        await until(lambda: deck_home.row("orphan")["status"] == "running", within=20)
+        await runner.terminate()  # takes its llama-servers with it
+        await user.should_see("runner reconnecting", retries=50)
+        again = await launch_runner(llama_server_binary, deck_home.models_dir, port=runner.port)
+        try:
+            await user.should_see("runner connected", retries=100)
+            await until(lambda: deck_home.row("orphan")["status"] in {"stopped"}, message="reconciled")
+            await user.should_see("stopped")
+        finally:
+            await again.terminate()
