@@ -15,8 +15,8 @@ import statistics
 import sys
 import tempfile
 import time
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
