@@ -95,7 +95,7 @@ async def test_hostile_start_commands_are_refused_or_run_literally(api: tuple[Te
             assert argv[argv.index(b"--host") + 1] == b"127.0.0.1"
             assert argv[argv.index(b"--model") + 1] == str(stage.model).encode()
         else:  # refused before spawning: a path outside the folders
-            assert "outside the allowed model folders" in str(state.reason) or "no such file" in str(state.reason)
+            assert any(why in str(state.reason) for why in ("outside the allowed", "no such file", "cannot resolve"))
     assert started > 0  # the harmless ones did reach the stub
     assert not stage.canary.exists()
     snapshot = await client.get("/v1/snapshot", headers=AUTH)
