@@ -20,7 +20,8 @@ from auth.gate import Gate
 
 PUBLIC_PAGES = frozenset({"/login", "/setup"})
 PUBLIC_PREFIXES = (f"/_nicegui/{__version__}/",)  # NiceGUI's own scripts, styles and fonts
-PUBLIC_PATHS = frozenset({"/favicon.ico"})
+PUBLIC_PATHS = frozenset({"/favicon.ico",  # and ui.pwa's manifest and icons, fetched without the cookie
+                          "/manifest.webmanifest", "/pwa/icon-192.png", "/pwa/icon-512.png"})
 SOCKET_PREFIX = "/_nicegui_ws/"
 
 
@@ -29,8 +30,10 @@ def is_public(path: str) -> bool:
 
 
 def safe_next(path: str) -> str:
-    """Only a path on this site may follow a sign-in (never //host or a full URL)."""
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+    """Only a path on this site may follow a sign-in (never //host, a full URL, or signing out again)."""
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or path.startswith("/logout"):
+        return "/"
+    return path
 
 
 class SignInRequired:
