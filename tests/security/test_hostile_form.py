@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,10 @@ def _literal(field: str, value: str) -> object:
     return value.strip()
 
 
+def _answered_after(user: User, count: int) -> bool:
+    return len(user.notify.messages) > count
+
+
 @pytest.mark.parametrize("field", TEXT_FIELDS)
 async def test_hostile_input_in_each_field(user: User, lan_home: DeckHome, tmp_path: Path, field: str) -> None:
     canary = tmp_path / "canary"
@@ -45,7 +50,7 @@ async def test_hostile_input_in_each_field(user: User, lan_home: DeckHome, tmp_p
             user.find(marker=f"field-{other}").clear().type(text)
         answered = len(user.notify.messages)
         user.find(marker="form-save").click()
-        await until(lambda n=answered: len(user.notify.messages) > n, message=f"an answer to {value[:40]!r}")
+        await until(partial(_answered_after, user, answered), message=f"an answer to {value[:40]!r}")
         answer = user.notify.messages[-1]
         if answer.startswith("Saved"):
             row = next(r for r in lan_home.rows() if r["name"] == (value.strip() if field == "name" else name))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,10 @@ async def api(stage: Stage) -> AsyncIterator[tuple[TestClient, Supervisor]]:
             await supervisor.close()
 
 
+def _ended(supervisor: Supervisor, uid: str) -> bool:
+    return not supervisor.servers[uid].busy
+
+
 def _bodies(stage: Stage) -> list[dict[str, object]]:
     """One start command per hostile value in each place a browser's text reaches the runner."""
     bodies: list[dict[str, object]] = []
@@ -82,7 +87,7 @@ async def test_hostile_start_commands_are_refused_or_run_literally(api: tuple[Te
             continue
         assert response.status == 200, reply
         uid = str(config["uid"])
-        await until(lambda uid=uid: not supervisor.servers[uid].busy, message="the start attempt ended")
+        await until(partial(_ended, supervisor, uid), message="the start attempt ended")
         state = supervisor.servers[uid].state
         assert state.status is ModelStatus.ERROR and state.reason
         if stage.argv_log.exists():  # it got as far as the binary: every argument arrived as one literal

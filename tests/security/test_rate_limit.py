@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nicegui import ui
 from nicegui.testing import User
 
 from auth.rate_limit import Limits, RateLimiter
@@ -48,8 +49,9 @@ async def test_twenty_wrong_passwords_are_rate_limited_and_the_right_one_works_a
 
 async def _try(user: User, password: str) -> str:
     """Sign in with this password; the page's answer (it clears the password field when it answers)."""
-    field = user.find(marker="login-password").clear().type(password)
+    field = next(iter(user.find(marker="login-password").clear().type(password).elements))
     message = next(iter(user.find(marker="login-message").elements))
+    assert isinstance(field, ui.input) and isinstance(message, ui.label)
     user.find(marker="login-submit").click()
-    await until(lambda: next(iter(field.elements)).value == "" and getattr(message, "text", ""), message="an answer")
-    return str(getattr(message, "text", ""))
+    await until(lambda: field.value == "" and message.text, message="an answer")
+    return message.text

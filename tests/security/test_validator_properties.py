@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tests.tiny_gguf import write_tiny_llama
 
 FLAGS = sorted(FORBIDDEN_FLAGS)
 # Ways to dress up a forbidden flag: llama-server's own '_' for '-', full-width forms, look-alike dashes.
-DISGUISES = [str, lambda f: f.replace("-", "_").replace("__", "--", 1),
+DISGUISES: list[Callable[[str], str]] = [str, lambda f: f.replace("-", "_").replace("__", "--", 1),
              lambda f: unicodedata.normalize("NFKC", f).translate({ord("-"): "\uff0d"}),
              lambda f: f.replace("-", "\u2014", 1), lambda f: f.upper()]
 
