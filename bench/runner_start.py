@@ -49,7 +49,11 @@ async def direct_start(binary: Path, config: ModelConfig) -> float:
         return await first_200(port, proc) - began
     finally:
         proc.terminate()
-        await proc.wait()
+        try:  # llama-server can miss a SIGTERM that lands just after /health turns 200
+            await asyncio.wait_for(proc.wait(), 2)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
 
 
 class RunnerBench:
