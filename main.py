@@ -19,6 +19,7 @@ from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
 from store import ModelDeck
 from store.runner_link import linked_runner
+from ui import pwa, toasts
 from ui.pages import account, audit, login, models, users
 
 
@@ -53,6 +54,8 @@ def build(settings: Settings) -> None:
                 yield
 
     install_lifespan(app, lifespan)
+    pwa.install()
+    toasts.announce_failures(deck.failed)
     models.register(deck, settings.allowed_model_dirs, gate.actor)
     login.register(gate)
     account.register(gate, deck.link)

@@ -73,6 +73,7 @@ class ModelDeck:
         self.log_lines: Event[str, list[LogLine]] = Event()
         self.added: Event[ModelState] = Event()
         self.removed: Event[str] = Event()
+        self.failed: Event[ModelState] = Event()  # a model went to error: a toast in every open browser
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -226,7 +227,10 @@ class ModelDeck:
         """Show a status the runner reported; the live-sync task persists it in its next batch."""
         state = self.models.get(uid)
         if state is not None:
+            was = state.status
             self._apply_status(state, change)
+            if change.status is ModelStatus.ERROR and was is not ModelStatus.ERROR:
+                self.failed.emit(state)
 
     def logs_arrived(self, uid: str, lines: list[LogLine]) -> None:
         self.logs.setdefault(uid, deque(maxlen=LOG_LINES_KEPT)).extend(lines)

@@ -9,9 +9,11 @@ from nicegui import ui
 
 from store.actor import LOCAL_ADMIN, Actor
 from store.deck import RunnerLink
+from ui.toasts import failure_toasts
 
 NAVIGATION = (("Models", "/"),)
 ADMIN_NAVIGATION = (("Users", "/users"), ("Audit", "/audit"))
+TOUCH = "min-h-[44px] min-w-[44px]"  # the smallest comfortable target for a thumb
 LINK_ICONS = {"connected": "cloud_done", "reconnecting": "cloud_sync", "not connected": "cloud_off"}
 
 
@@ -25,7 +27,8 @@ def connection_indicator(link: RunnerLink) -> None:
 
 def account_menu(actor: Actor) -> None:
     """Who is signed in, their password and signing out (nothing to sign out of when open on loopback)."""
-    with ui.button(icon="account_circle").props("flat round color=white").mark("account-menu"):
+    with ui.button(icon="account_circle").props('flat round color=white aria-label="Account"').classes(TOUCH).mark(
+            "account-menu"):
         with ui.menu():
             ui.menu_item(f"{actor.name} ({actor.role.value})").props("disable").mark("signed-in-as")
             if actor != LOCAL_ADMIN:
@@ -39,12 +42,19 @@ def frame(title: str, link: RunnerLink, actor: Actor | None = None) -> Iterator[
     ui.dark_mode(None)  # follow the device
     ui.colors(primary="#3b5bdb")
     ui.page_title(f"{title} · ModelDeck")
-    with ui.header().classes("items-center justify-between px-4 py-2"):
-        with ui.row().classes("items-center gap-4 no-wrap"):
-            ui.label("ModelDeck").classes("text-lg font-bold")
+    failure_toasts()
+    with ui.header().classes("items-center justify-between no-wrap px-2 md:px-4 py-1"):
+        with ui.row().classes("items-center gap-1 no-wrap min-w-0"):
             admin_links = ADMIN_NAVIGATION if actor is not None and actor.is_admin else ()
-            for text, target in (*NAVIGATION, *admin_links):
-                ui.link(text, target).classes("text-white no-underline")
+            pages = (*NAVIGATION, *admin_links)
+            with ui.button(icon="menu").props('flat round color=white aria-label="Pages"').classes(
+                    f"md:hidden {TOUCH}"), ui.menu().props("auto-close"):  # phones: the pages in a thumb menu
+                for text, target in pages:
+                    ui.menu_item(text, on_click=lambda target=target: ui.navigate.to(target)).classes(
+                        "min-h-[48px] text-base")
+            ui.label("ModelDeck").classes("text-lg font-bold px-2 whitespace-nowrap")
+            for text, target in pages:
+                ui.link(text, target).classes(f"text-white no-underline max-md:hidden px-2 flex items-center {TOUCH}")
         with ui.row().classes("items-center gap-2 no-wrap"):
             connection_indicator(link)
             if actor is not None:

@@ -42,7 +42,7 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
                     state, "config", lambda c: c.family or "unknown family")
             with ui.row().classes("items-center gap-1 no-wrap"):
                 StatusBadge(state)
-                with ui.button(icon="more_vert").props("flat round").mark(f"menu-{uid}"):
+                with ui.button(icon="more_vert").props('flat round aria-label="Model actions"').mark(f"menu-{uid}"):
                     with ui.menu():
                         if not read_only:
                             ui.menu_item("Edit", on_click=lambda: actions.edit(state)).mark(f"edit-{uid}")

@@ -47,7 +47,7 @@ class ModelFormDialog(ui.dialog):
                 self._add("extra_args", ui.input("Extra arguments")).classes("sm:col-span-2")
                 self._add("env", ui.textarea("Environment (KEY=value per line)")).classes("sm:col-span-2")
                 self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")
-            with ui.row().classes("w-full justify-end gap-2"):
+            with ui.row().classes("w-full justify-end gap-2 sticky bottom-0 py-2"):  # Save stays in view
                 ui.button("Cancel", on_click=self.close).props("flat").mark("form-cancel")
                 ui.button("Save", on_click=self.save).mark("form-save")
 
@@ -63,7 +63,8 @@ class ModelFormDialog(ui.dialog):
         self.title.text = "Add a model"
         self._fill(ModelConfig.model_construct(**{
             name: info.get_default(call_default_factory=True)
-            for name, info in ModelConfig.model_fields.items() if name != "uid"}))
+            for name, info in ModelConfig.model_fields.items()
+            if name != "uid" and not info.is_required()}))  # no PydanticUndefined for the browser
 
     def open_edit(self, config: ModelConfig) -> None:
         self.editing = config

@@ -1,0 +1,91 @@
+"""Browser tests: the real app in a subprocess, driven by headless Debian Chromium through chromedriver.
+
+One Chromium for the whole session (starting it is the slow part); each test sets the viewport
+it needs. `make test` installs chromium and chromium-driver when they are missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from tests.browser.browser import Browser
+from tests.browser.deck_app import ROOT, DeckApp
+from tests.tiny_gguf import write_tiny_llama
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,800")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    (ARTIFACTS / "screens").mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "run `make test`: it installs chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def browser(chrome: webdriver.Chrome, artifacts: Path) -> Iterator[Browser]:
+    page = Browser(chrome, artifacts / "screens")
+    try:
+        yield page
+    finally:
+        page.reset()
+
+
+def _home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    home = tmp_path_factory.mktemp(name)
+    write_tiny_llama(home / "models" / "tiny.gguf")
+    write_tiny_llama(home / "models" / "tiny-chat.gguf", name="tiny chat")
+    return home
+
+
+@pytest.fixture(scope="module")
+def deck_app(tmp_path_factory: pytest.TempPathFactory, llama_server_binary: Path) -> Iterator[DeckApp]:
+    """ModelDeck on loopback, open there (no sign-in), with two tiny models in its folder."""
+    app = DeckApp(_home(tmp_path_factory, "deck"), llama_server_binary)
+    app.start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture
+def locked_app(tmp_path_factory: pytest.TempPathFactory, llama_server_binary: Path) -> Iterator[DeckApp]:
+    """ModelDeck with open-on-loopback turned off: sign-in required, a setup link printed at first start."""
+    app = DeckApp(_home(tmp_path_factory, "locked"), llama_server_binary, open_on_loopback=False)
+    app.start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture
+def model_file(deck_app: DeckApp) -> Callable[[str], Path]:
+    return lambda name: deck_app.models_dir / name
