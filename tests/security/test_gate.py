@@ -6,10 +6,11 @@ import re
 import stat
 
 import pytest
-from nicegui import __version__
+from nicegui import Client, __version__, core
 from nicegui.testing import User, user_simulation
 
 from auth.gate import is_loopback
+from auth.middleware import is_public
 from db.user_record import Role
 from settings import parse_settings
 from tests.app.conftest import DeckHome
@@ -28,6 +29,24 @@ async def test_every_page_sends_a_stranger_to_sign_in(user: User) -> None:
         assert response.headers["location"].startswith("/login?next="), path
     await user.open("/users")
     await user.should_see(marker="login-name")
+
+
+async def test_every_registered_route_is_closed_without_a_session(user: User) -> None:
+    """Walks the app's routes, so a page or endpoint added later is covered too."""
+    checked = 0
+    for route in core.app.routes:
+        path = getattr(route, "path", "")
+        if not path or is_public(path) or path.startswith("/_nicegui_ws"):
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        for method in sorted(getattr(route, "methods", None) or {"GET"}):
+            response = await user.http_client.request(method, concrete)
+            if path in Client.page_routes.values():
+                assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
+            else:
+                assert response.status_code == 401, (method, path)
+            checked += 1
+    assert checked >= len(PAGES)
 
 
 async def test_every_other_route_answers_401_without_a_session(user: User) -> None:
