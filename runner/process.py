@@ -231,7 +231,9 @@ class ManagedServer:
         binary = await self._binary()
         port = config.port or free_port()
         args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
-        return args, {**os.environ, **config.env}
+        # ModelDeck's own settings (the runner token among them) are no business of a model server.
+        inherited = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
+        return args, {**inherited, **config.env}
 
     async def _wait_ready(self, port: int) -> None:
         """Return once /health says 200: checked every HEALTH_POLL_S and right after each output line."""

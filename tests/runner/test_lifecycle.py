@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import aiohttp
 import psutil
+import pytest
 
 from protocol.config import ModelConfig
 from protocol.messages import SnapshotEvent, StatusEvent
@@ -103,3 +104,16 @@ async def test_stop_while_starting(runner: RunnerClient, model_config: Callable[
     assert all(gone(pid) for pid in spawned)
     _, snapshot = await runner.get("/v1/snapshot")
     assert snapshot["processes"][0]["status"] == "stopped"
+
+
+async def test_a_model_gets_its_own_environment_but_not_modeldecks_secrets(
+        runner: RunnerClient, model_config: Callable[..., ModelConfig], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELDECK_RUNNER_TOKEN", "must-not-leak")
+    feed = await runner.feed()
+    config = model_config(env={"LLAMA_ARG_THREADS_HTTP": "2"})
+    assert (await runner.start(config))["accepted"] is True
+    running = await feed.status(config.uid, ModelStatus.RUNNING)
+    assert running.pid is not None
+    environment = psutil.Process(running.pid).environ()
+    assert environment["LLAMA_ARG_THREADS_HTTP"] == "2"
+    assert "MODELDECK_RUNNER_TOKEN" not in environment
