@@ -110,10 +110,10 @@ async def test_a_model_gets_its_own_environment_but_not_modeldecks_secrets(
         runner: RunnerClient, model_config: Callable[..., ModelConfig], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELDECK_RUNNER_TOKEN", "must-not-leak")
     feed = await runner.feed()
-    config = model_config(env={"LLAMA_ARG_THREADS_HTTP": "2"})
+    config = model_config(env={"OMP_WAIT_POLICY": "PASSIVE"})
     assert (await runner.start(config))["accepted"] is True
     running = await feed.status(config.uid, ModelStatus.RUNNING)
     assert running.pid is not None
     environment = psutil.Process(running.pid).environ()
-    assert environment["LLAMA_ARG_THREADS_HTTP"] == "2"
+    assert environment["OMP_WAIT_POLICY"] == "PASSIVE"
     assert "MODELDECK_RUNNER_TOKEN" not in environment
