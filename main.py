@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from nicegui import app, ui
 from nicegui.storage import Storage
@@ -18,9 +19,10 @@ from lifespan import install_lifespan
 from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
 from store import ModelDeck
+from store.retention import RetentionPolicy, keeping_history
 from store.runner_link import linked_runner
 from ui import pwa, toasts
-from ui.pages import account, audit, login, models, users
+from ui.pages import account, audit, dashboard, login, logs, models, users
 
 
 @asynccontextmanager
@@ -38,13 +40,15 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
 
 def build(settings: Settings) -> None:
     deck = ModelDeck()
+    history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
+                              log_lines_per_model=settings.log_lines_per_model)
     gate = Gate(open=settings.open_on_loopback and is_loopback(settings.host))
     app.state.gate = gate  # the one gate of this app; tests reach its rate limiter's clock through it
     app.add_middleware(SignInRequired, gate=gate)
 
     @asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
-        async with open_database(settings.db_path):
+        async with open_database(settings.db_path), keeping_history(history):
             await deck.load()
             await gate.accounts.load()
             if not gate.open:
@@ -54,6 +58,8 @@ def build(settings: Settings) -> None:
                 yield
 
     install_lifespan(app, lifespan)
+    dashboard.register(deck, gate.actor)
+    logs.register(deck, gate.actor)
     pwa.install()
     toasts.announce_failures(deck.failed)
     models.register(deck, settings.allowed_model_dirs, gate.actor)

@@ -23,6 +23,8 @@ class Settings:
     runner_url: str | None = None  # None: run the embedded runner on loopback
     runner_token: str | None = None
     open_on_loopback: bool = True
+    history_days: float = 7.0  # metrics, host samples, log lines and crashes older than this are removed
+    log_lines_per_model: int = 10_000  # kept in the database; the newest win
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -59,8 +61,13 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
                         default=(_env("OPEN_ON_LOOPBACK", "true") or "").lower() not in {"0", "false", "no", "off"},
                         help="bound to loopback, skip sign-in: everyone on this machine is admin "
                              "(MODELDECK_OPEN_ON_LOOPBACK; default on)")
+    parser.add_argument("--history-days", type=float, default=float(_env("HISTORY_DAYS", "7") or 7),
+                        help="keep metrics history, logs and crashes this many days (MODELDECK_HISTORY_DAYS)")
+    parser.add_argument("--log-lines-per-model", type=int, default=int(_env("LOG_LINES_PER_MODEL", "10000") or 10000),
+                        help="log lines kept in the database per model (MODELDECK_LOG_LINES_PER_MODEL)")
     args = parser.parse_args(argv)
     model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p]
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
                     llama_server=args.llama_server, runner_url=args.runner_url, runner_token=args.runner_token,
-                    open_on_loopback=args.open_on_loopback)
+                    open_on_loopback=args.open_on_loopback, history_days=args.history_days,
+                    log_lines_per_model=args.log_lines_per_model)

@@ -22,6 +22,7 @@ from store import audit
 from store.actor import SYSTEM, Actor
 from store.errors import StoreError
 from store.model_state import ModelState
+from store.monitor import Monitor
 from store.runner_control import NoRunner, RunnerControl
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class ModelDeck:
         self.runner: RunnerControl = runner or NoRunner()
         self.link = RunnerLink()
         self.database = DatabaseHealth()
+        self.monitor = Monitor()  # host figures and totals, for the dashboard
         self.logs: dict[str, deque[LogLine]] = {}
         self.log_lines: Event[str, list[LogLine]] = Event()
         self.added: Event[ModelState] = Event()

@@ -2,7 +2,8 @@
 
 Events are applied to the bindable state synchronously (every browser sees them on the next
 update cycle); database writes are coalesced: one transaction per flush interval carries the
-latest status of each changed model and every metrics sample since the last flush. A burst of
+latest status of each changed model, every metrics and host sample and log line since the last
+flush, and a crash row for each model that ended in error. A burst of
 events therefore costs a few transactions, never one per event, and never blocks the loop.
 """
 
@@ -11,7 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from db.crash_record import CrashRecord
+from db.host_record import HostRow, insert_host_samples
+from db.log_record import insert_log_lines
 from db.metric_record import SampleRow, insert_samples
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
@@ -21,6 +26,7 @@ from protocol.messages import (
     HostEvent,
     HostSample,
     LogEvent,
+    LogLine,
     MetricsEvent,
     MetricsSample,
     ProcessState,
@@ -28,6 +34,7 @@ from protocol.messages import (
     StatusEvent,
 )
 from store.deck import ModelDeck, StatusChange
+from store.model_state import ModelState
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +45,30 @@ ACTIVE = {ModelStatus.STARTING, ModelStatus.RUNNING, ModelStatus.STOPPING}
 class PendingWrites:
     statuses: dict[str, StatusChange] = field(default_factory=dict)  # the latest per model wins
     samples: list[tuple[str, MetricsSample]] = field(default_factory=list)
+    host_samples: list[HostSample] = field(default_factory=list)
+    log_lines: list[tuple[str, LogLine]] = field(default_factory=list)
+    crashes: list[tuple[str, datetime, StatusChange]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.statuses or self.samples)
+        return bool(self.statuses or self.samples or self.host_samples or self.log_lines or self.crashes)
+
+    def absorb(self, newer: PendingWrites) -> None:
+        """Put what arrived after this batch behind it (the batch failed and waits for the next try)."""
+        self.statuses.update(newer.statuses)
+        self.samples.extend(newer.samples)
+        self.host_samples.extend(newer.host_samples)
+        self.log_lines.extend(newer.log_lines)
+        self.crashes.extend(newer.crashes)
 
 
 class LiveSync:
-    def __init__(self, deck: ModelDeck, flush_interval: float = 0.2, max_pending_samples: int = 100_000) -> None:
+    def __init__(self, deck: ModelDeck, flush_interval: float = 0.2, max_pending_samples: int = 100_000,
+                 max_pending_log_lines: int = 200_000) -> None:
         self.deck = deck
         self.flush_interval = flush_interval
-        self.max_pending_samples = max_pending_samples
+        self.max_pending_samples = max_pending_samples  # each of metrics and host samples
+        self.max_pending_log_lines = max_pending_log_lines
         self.pending = PendingWrites()
-        self.host: HostSample | None = None
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
         self.flushes = 0
@@ -64,13 +83,13 @@ class LiveSync:
         elif isinstance(event, MetricsEvent):
             self._apply_metrics(event.uid, event.sample)
         elif isinstance(event, HostEvent):
-            self.host = event.sample
+            self._apply_host(event.sample)
         elif isinstance(event, LogEvent):
-            self.deck.logs_arrived(event.uid, event.lines)
+            self._apply_logs(event.uid, event.lines)
 
     def _apply_snapshot(self, snapshot: SnapshotEvent) -> None:
         if snapshot.host is not None:
-            self.host = snapshot.host
+            self._apply_host(snapshot.host)
         known = set()
         for process in snapshot.processes:
             known.add(process.uid)
@@ -91,7 +110,10 @@ class LiveSync:
             self._apply_metrics(process.uid, process.metrics)
 
     def _record_status(self, uid: str, change: StatusChange) -> None:
+        if _is_new_crash(self.deck.models.get(uid), change):
+            self.pending.crashes.append((uid, datetime.now(UTC), change))
         self.deck.show_status(uid, change)
+        self.deck.monitor.recount(self.deck.models.values())
         self.pending.statuses[uid] = change
         self._wake.set()
 
@@ -100,9 +122,24 @@ class LiveSync:
         if state is None:
             return
         state.figures = sample
+        self.deck.monitor.model_arrived(uid, sample)
+        self.deck.monitor.recount(self.deck.models.values())
         if len(self.pending.samples) < self.max_pending_samples:  # bounded if the database is down
             self.pending.samples.append((uid, sample))
         self._wake.set()
+
+    def _apply_host(self, sample: HostSample) -> None:
+        self.deck.monitor.host_arrived(sample)
+        if len(self.pending.host_samples) < self.max_pending_samples:
+            self.pending.host_samples.append(sample)
+        self._wake.set()
+
+    def _apply_logs(self, uid: str, lines: list[LogLine]) -> None:
+        self.deck.logs_arrived(uid, lines)
+        if uid in self.deck.models:
+            room = self.max_pending_log_lines - len(self.pending.log_lines)
+            self.pending.log_lines.extend((uid, line) for line in lines[:max(room, 0)])
+            self._wake.set()
 
     # ---- writing behind -----------------------------------------------------------------------
 
@@ -122,11 +159,18 @@ class LiveSync:
                         status=change.status, exit_code=change.exit_code, reason=change.reason,
                         last_lines=list(change.last_lines))
                 await insert_samples(connection, [_sample_row(uid, s) for uid, s in batch.samples])
+                await insert_host_samples(connection, [_host_row(s) for s in batch.host_samples])
+                await insert_log_lines(connection, [(uid, line.at, line.level, line.text)
+                                                    for uid, line in batch.log_lines])
+                if batch.crashes:
+                    await CrashRecord.bulk_create([
+                        CrashRecord(uid=uid, at=at, exit_code=change.exit_code, reason=change.reason,
+                                    last_lines=list(change.last_lines)) for uid, at, change in batch.crashes],
+                        using_db=connection)
         except DatabaseWriteError as exc:
             log.warning("live sync: %s; will retry", exc)
             self.deck.report_db_problem(str(exc))
-            batch.statuses.update(self.pending.statuses)
-            batch.samples.extend(self.pending.samples)
+            batch.absorb(self.pending)
             self.pending = batch
             return
         self.deck.report_db_problem(None)
@@ -148,3 +192,23 @@ class LiveSync:
 def _sample_row(uid: str, sample: MetricsSample) -> SampleRow:
     return (uid, sample.at, sample.tokens_per_second, sample.prompt_tokens_per_second, sample.requests_processing,
             sample.busy_slots, sample.tokens_predicted_total, sample.rss_bytes, sample.cpu_percent, sample.vram_bytes)
+
+
+def _is_new_crash(state: ModelState | None, change: StatusChange) -> bool:
+    """An error with an exit code that the model is not already showing (a snapshot repeats it)."""
+    if state is None or change.status is not ModelStatus.ERROR or change.exit_code is None:
+        return False
+    return (state.status, state.exit_code, state.reason) != (change.status, change.exit_code, change.reason)
+
+
+def _host_row(sample: HostSample) -> HostRow:
+    gpus = sample.gpus
+    utilisations = [g.utilization_percent for g in gpus if g.utilization_percent is not None]
+    used = [g.memory_used_bytes for g in gpus if g.memory_used_bytes is not None]
+    total = [g.memory_total_bytes for g in gpus if g.memory_total_bytes is not None]
+    temperatures = [g.temperature_c for g in gpus if g.temperature_c is not None]
+    power = [g.power_watts for g in gpus if g.power_watts is not None]
+    return (sample.at, sample.cpu_percent, sample.ram_used_bytes, sample.ram_total_bytes, sample.disk_used_bytes,
+            sample.disk_total_bytes, sum(utilisations) / len(utilisations) if utilisations else None,
+            sum(used) if used else None, sum(total) if total else None,
+            max(temperatures) if temperatures else None, sum(power) if power else None)

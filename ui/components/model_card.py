@@ -20,6 +20,7 @@ class CardActions(Protocol):
     async def duplicate(self, state: ModelState) -> None: ...
     def delete(self, state: ModelState) -> None: ...
     def details(self, state: ModelState) -> None: ...
+    async def crashes(self, state: ModelState) -> None: ...
 
 
 def _file_line(config: ModelConfig) -> str:
@@ -50,6 +51,8 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
                                 f"duplicate-{uid}")
                         ui.menu_item("Error details", on_click=lambda: actions.details(state)).mark(
                             f"details-{uid}").bind_visibility_from(state, "exit_code", lambda code: code is not None)
+                        ui.menu_item("Crashes", on_click=lambda: actions.crashes(state)).mark(f"crashes-{uid}")
+                        ui.menu_item("Logs", on_click=lambda: ui.navigate.to(f"/logs?model={uid}")).mark(f"logs-{uid}")
                         if not read_only:
                             ui.separator()
                             ui.menu_item("Delete", on_click=lambda: actions.delete(state)).classes(

@@ -10,6 +10,7 @@ from nicegui import ui
 from store import ModelDeck, ModelState, StoreError
 from store.actor import Actor
 from ui.components.confirm_dialog import ConfirmDialog
+from ui.components.crash_dialog import CrashDialog
 from ui.components.error_details import ErrorDetailsDialog
 from ui.components.model_card import model_card
 from ui.components.model_form import ModelFormDialog
@@ -22,6 +23,7 @@ class PageActions:
     def __init__(self, deck: ModelDeck, form: ModelFormDialog, confirm: ConfirmDialog,
                  details_dialog: ErrorDetailsDialog, actor: Callable[[], Actor]) -> None:
         self.deck = deck
+        self.crash_dialog = CrashDialog()  # built with the page, so once per page
         self.actor = actor  # asked at each action (inside _attempt): a session that ended cannot act
         self.form = form
         self.confirm = confirm
@@ -56,6 +58,9 @@ class PageActions:
 
     def details(self, state: ModelState) -> None:
         self.details_dialog.show(state)
+
+    async def crashes(self, state: ModelState) -> None:
+        await self.crash_dialog.show(state)
 
 
 def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[], Actor]) -> None:

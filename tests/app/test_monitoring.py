@@ -1,0 +1,116 @@
+"""Monitoring end to end: a real llama-server answers completions, the dashboard shows its figures,
+the history keeps them across an app restart, logs filter and download alike, crashes are listed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+from nicegui import ui
+from nicegui.testing import User, user_simulation
+
+from store.history import Window
+from tests.app.conftest import DeckHome
+from tests.app.helpers import add_model, uid_of
+from tests.app.test_live_models import llama_servers, real_llama_server  # noqa: F401 - an autouse fixture
+from tests.waiting import until
+
+MAIN = Path(__file__).parents[2] / "main.py"
+
+
+def port_of_server() -> int:
+    [server] = llama_servers()
+    arguments = server.cmdline()
+    return int(arguments[arguments.index("--port") + 1])
+
+
+def best_tokens_per_second(home: DeckHome, uid: str) -> float:
+    with closing(sqlite3.connect(home.db_path)) as db:
+        (value,) = db.execute("SELECT max(tokens_per_second) FROM metric_sample WHERE uid = ?", (uid,)).fetchone()
+    return value or 0.0
+
+
+def crashes_in(home: DeckHome) -> list[tuple[str, int]]:
+    with closing(sqlite3.connect(home.db_path)) as db:
+        return db.execute("SELECT uid, exit_code FROM crash").fetchall()
+
+
+def chart_points(user: User, marker: str, series: str) -> list[float]:
+    [chart] = user.find(marker=marker).elements
+    assert isinstance(chart, ui.echart)
+    [entry] = [s for s in chart.options["series"] if s["name"] == series]
+    return [value for _, value in entry["data"] if value is not None]
+
+
+def texts_in(user: User, marker: str) -> list[str]:
+    [log] = user.find(marker=marker).elements
+    return [child.text for child in log.default_slot.children if isinstance(child, ui.label)]
+
+
+async def start_and_wait(user: User, home: DeckHome, name: str) -> str:
+    await add_model(user, home, name, ctx_size=256)
+    uid = uid_of(home, name)
+    await user.should_see(marker=f"start-{uid}")  # the row is written just before the card appears
+    user.find(marker=f"start-{uid}").click()
+    await until(lambda: home.row(name)["status"] == "running", within=15, message=f"{name} running")
+    return uid
+
+
+async def test_completions_show_on_the_dashboard_and_stay_in_the_history_after_a_restart(deck_home: DeckHome) -> None:
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        uid = await start_and_wait(user, deck_home, "busy")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_of_server()}", timeout=30) as client:
+            for _ in range(3):
+                reply = await client.post("/completion", json={"prompt": "hi", "n_predict": 8})
+                assert reply.status_code == 200
+        await until(lambda: best_tokens_per_second(deck_home, uid) > 0, within=10, message="tokens/s in the history")
+        speed = best_tokens_per_second(deck_home, uid)
+
+        await user.open("/dashboard")
+        await user.should_see(marker="models-running", content="1")
+        await user.should_see(marker=f"requests-{uid}", content="in flight")
+        await user.should_see(marker=f"generated-{uid}", content="24 tokens generated")  # 3 x 8
+        assert speed in chart_points(user, "model-chart", "tokens/s")  # loaded from SQLite
+        host_points = len(chart_points(user, "host-chart", "CPU %"))
+        await until(lambda: len(chart_points(user, "host-chart", "CPU %")) > host_points, message="a live point")
+
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/dashboard")
+        assert speed in chart_points(user, "model-chart", "tokens/s")
+        [window] = user.find(marker="chart-window").elements
+        window.value = Window.HOURS_24  # type: ignore[attr-defined]
+        await until(lambda: speed in chart_points(user, "model-chart", "tokens/s"), message="the 24 h window")
+
+
+async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    uid = await start_and_wait(user, deck_home, "talkative")
+    await user.open(f"/logs?model={uid}")
+    await until(lambda: len(texts_in(user, "log-view")) > 5, message="the server's start-up lines")
+    user.find(marker="log-text").type("model")
+    user.find(marker="log-level").elements.pop().value = "I"
+    await until(lambda: texts_in(user, "log-view") and all(
+        " talkative I " in line and "model" in line.casefold() for line in texts_in(user, "log-view")),
+        message="only matching lines")
+    shown = texts_in(user, "log-view")
+    user.find(marker="log-download").click()
+    downloaded = (await user.download.next()).text.splitlines()
+    assert downloaded == shown
+
+
+async def test_a_crash_is_listed_with_its_exit_code_and_last_lines(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    uid = await start_and_wait(user, deck_home, "fragile")
+    [server] = llama_servers()
+    os.kill(server.pid, signal.SIGKILL)
+    await user.should_see("exit code -9")
+    await until(lambda: crashes_in(deck_home) == [(uid, -9)], message="the crash in the database")
+    user.find(marker=f"crashes-{uid}").click()
+    with user.scope(marker="crash-timeline"):
+        await user.should_see("exit code -9")
+        await user.should_see("Last lines")

@@ -1,0 +1,90 @@
+"""Every page on a small phone and on a desktop, in dark and light mode: nothing wider than the
+screen, nothing too small to tap, readable colours. Screenshots of each in test-artifacts/screens/."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.browser.browser import DESKTOP, NARROW_PHONE, PHONE, Browser
+from tests.browser.deck_app import DeckApp
+
+# The page's background and text brightness (0 black .. 1 white), as the eye sees them.
+BRIGHTNESS_JS = """
+const lum = c => {
+  const [r, g, b, a] = c.match(/\\d+(\\.\\d+)?/g).map(Number);
+  return a === 0 ? 1 : (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;  // transparent: the white canvas
+};
+const body = getComputedStyle(document.body);
+const heading = document.querySelector('.q-page-container .text-2xl, .q-page-container .text-xl') || document.body;
+return {background: lum(body.backgroundColor), text: lum(getComputedStyle(heading).color)};
+"""
+
+
+def page_paths(browser: Browser, url: str) -> list[str]:
+    """Every page the header links to (so a new page is covered as soon as it is in the header), and /account."""
+    browser.device(DESKTOP)
+    browser.open(url)
+    links = browser.driver.find_elements(By.CSS_SELECTOR, "header a[href]")
+    paths = {str(browser.js("return new URL(arguments[0].href).pathname", link)) for link in links}
+    return sorted(paths | {"/account"})
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_every_page_fits_a_360_px_phone_with_thumb_sized_targets(browser: Browser, deck_app: DeckApp,
+                                                                 scheme: str) -> None:
+    paths = page_paths(browser, deck_app.url)
+    assert {"/", "/users", "/audit"} <= set(paths)
+    browser.color_scheme(scheme)
+    problems: dict[str, object] = {}
+    for view in (NARROW_PHONE, PHONE, DESKTOP):
+        browser.device(view)
+        for path in paths:
+            browser.open(deck_app.url + path)
+            name = f"page{path.replace('/', '-').rstrip('-') or '-models'}-{scheme}"
+            browser.screenshot(name)
+            colours = browser.js(BRIGHTNESS_JS)
+            dark_page = colours["background"] < 0.25 and colours["text"] > 0.7
+            light_page = colours["background"] > 0.75 and colours["text"] < 0.3
+            if not (dark_page if scheme == "dark" else light_page):
+                problems[f"{path} colours at {view.name}"] = colours
+            if view is DESKTOP:
+                continue
+            if overflow := browser.horizontal_overflow():
+                problems[f"{path} sideways scroll at {view.width} px"] = overflow
+            assert browser.js("return document.documentElement.scrollWidth <= window.innerWidth"), path
+            if small := browser.small_targets():
+                problems[f"{path} small targets at {view.width} px"] = small
+    assert not problems, problems
+
+
+def test_the_phone_menu_reaches_every_page(browser: Browser, deck_app: DeckApp) -> None:
+    browser.device(NARROW_PHONE)
+    browser.open(deck_app.url)
+    browser.tap(browser.button("Pages"))
+    browser.screenshot("pages-menu")
+    browser.tap(browser.menu_item("Audit"))
+    browser.wait.until(lambda _: browser.path == "/audit", "on the audit page")
+
+
+def test_it_installs_as_a_full_screen_web_app(browser: Browser, deck_app: DeckApp) -> None:
+    browser.open(deck_app.url)
+    head = browser.js("""return {
+        manifest: document.querySelector('link[rel=manifest]')?.href,
+        theme: document.querySelector('meta[name=theme-color]')?.content,
+        touchIcon: document.querySelector('link[rel=apple-touch-icon]')?.href}""")
+    assert head["manifest"] == f"{deck_app.url}/manifest.webmanifest"
+    assert head["theme"], "a theme colour for the status bar"
+    manifest = browser.driver.execute_async_script(
+        "fetch(arguments[0]).then(r => r.json()).then(arguments[arguments.length - 1])", head["manifest"])
+    assert manifest["name"] == "ModelDeck" and manifest["short_name"]
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert manifest["theme_color"] == head["theme"] and manifest["background_color"]
+    sizes = {icon["sizes"]: icon["src"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= set(sizes)
+    for declared, src in (*sizes.items(), ("192x192", head["touchIcon"])):
+        drawn = browser.driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch(new URL(arguments[0], location.href)).then(r => r.ok ? r.blob() : Promise.reject(r.status))
+              .then(createImageBitmap).then(b => done(`${b.width}x${b.height}`), e => done(String(e)));""", src)
+        assert drawn == declared, f"{src} is {drawn}, declared {declared}"

@@ -1,0 +1,45 @@
+"""A line chart of one history: loaded whole for a window, then extended point by point as samples arrive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nicegui import ui
+
+from store.history import Series, Window
+
+
+class HistoryChart(ui.echart):
+    def __init__(self, names: tuple[str, ...], unit: str = "") -> None:
+        super().__init__({
+            "animation": False,
+            "tooltip": {"trigger": "axis"},
+            "legend": {"top": 0, "type": "scroll"},
+            "grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
+            "xAxis": {"type": "time"},
+            "yAxis": {"type": "value", "name": unit, "min": 0},
+            "series": [{"name": name, "type": "line", "showSymbol": False, "connectNulls": False, "data": []}
+                       for name in names],
+        })
+        self.classes("w-full h-64")
+        self.window = Window.MINUTES_15
+
+    def show(self, series: Series, window: Window) -> None:
+        self.window = window
+        for entry in self.options["series"]:
+            entry["data"] = [list(point) for point in series.get(entry["name"], [])]
+        self.update()
+
+    def append(self, at: datetime, values: dict[str, float | None]) -> None:
+        """One live sample; skipped when it falls in the bucket of the last point (the window's resolution)."""
+        at_ms = int(at.timestamp() * 1000)
+        start_ms = int(self.window.start().timestamp() * 1000)
+        bucket_ms = self.window.bucket_s * 1000
+        for entry in self.options["series"]:
+            data = entry["data"]
+            if data and at_ms // bucket_ms <= data[-1][0] // bucket_ms:
+                return
+            data.append([at_ms, values.get(entry["name"])])
+            while data and data[0][0] < start_ms:
+                data.pop(0)
+        self.update()

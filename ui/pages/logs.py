@@ -1,0 +1,90 @@
+"""The logs page: a live tail of every model's output (or one model's: /logs?model=<uid>), filtered
+by model, level and text, with pause and download.
+
+Lines from the store are gathered as they arrive and drawn by a timer a few times a second, at most
+SCREEN_LINES of them, so a server printing thousands of lines a second cannot flood a browser.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from nicegui import ui
+
+from protocol.messages import LogLine
+from store import ModelDeck
+from store.actor import Actor
+from store.log_filter import LEVELS, LogFilter, kept_lines, line_text
+from ui.theme import frame
+
+SCREEN_LINES = 500
+DRAW_EVERY_S = 0.3
+
+
+def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
+    @ui.page("/logs")
+    def logs_page(model: str | None = None) -> None:
+        who = actor()
+        waiting: deque[tuple[str, LogLine]] = deque(maxlen=SCREEN_LINES)  # arrived, not drawn yet
+        on_screen: deque[str] = deque(maxlen=SCREEN_LINES)
+        wanted = LogFilter(uid=model if model in deck.models else None)
+
+        def name_of(uid: str) -> str:
+            state = deck.models.get(uid)
+            return state.name if state is not None else uid[:8]
+
+        def texts(lines: list[tuple[str, LogLine]]) -> list[str]:
+            return [line_text(name_of(uid), line) for uid, line in lines]
+
+        def download() -> None:
+            lines = texts(kept_lines(deck.logs, wanted))
+            ui.download.content("".join(f"{line}\n" for line in lines).encode(), "modeldeck-logs.txt", "text/plain")
+
+        with frame("Logs", deck.link, who):
+            ui.label("Logs").classes("text-2xl font-bold")
+            with ui.grid().classes("w-full gap-2 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"):
+                model_choice = ui.select({"": "All models", **{s.uid: s.name for s in deck.in_order()}},
+                                         value=wanted.uid or "", label="Model").mark("log-model")
+                level_choice = ui.select({"": "All levels", **LEVELS}, value="", label="Level").mark("log-level")
+                text_choice = ui.input("Contains").props("clearable").mark("log-text")
+            with ui.row().classes("w-full items-center gap-4"):
+                paused = ui.switch("Pause").mark("log-pause")
+                ui.button("Download", icon="download", on_click=download).classes("min-h-[44px]").mark(
+                    "log-download")
+            view = ui.log(max_lines=SCREEN_LINES).classes("w-full h-[60vh] text-xs").mark("log-view")
+
+        def redraw() -> None:
+            """A new filter: the kept lines that match it, newest last."""
+            nonlocal wanted
+            wanted = LogFilter(uid=model_choice.value or None, level=level_choice.value or None,
+                               text=text_choice.value or "")
+            waiting.clear()
+            on_screen.clear()
+            on_screen.extend(texts(kept_lines(deck.logs, wanted, last=SCREEN_LINES)))
+            view.clear()
+            if on_screen:
+                view.push("\n".join(on_screen))
+
+        def arrived(uid: str, lines: list[LogLine]) -> None:
+            if wanted.uid in (None, uid):
+                waiting.extend(wanted.select(uid, lines))
+
+        def draw() -> None:
+            if paused.value or not waiting:
+                return
+            batch = texts(list(waiting))
+            waiting.clear()
+            overflow = len(on_screen) + len(batch) > SCREEN_LINES
+            on_screen.extend(batch)
+            if overflow:  # one clear and one push instead of removing old lines one by one
+                view.clear()
+                view.push("\n".join(on_screen))
+            else:
+                view.push("\n".join(batch))
+
+        for choice in (model_choice, level_choice, text_choice):
+            choice.on_value_change(redraw)
+        redraw()
+        ui.timer(DRAW_EVERY_S, draw)
+        deck.log_lines.subscribe(arrived)
