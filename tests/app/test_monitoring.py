@@ -82,8 +82,8 @@ async def test_completions_show_on_the_dashboard_and_stay_in_the_history_after_a
     async with user_simulation(main_file=MAIN) as user:
         await user.open("/dashboard")
         assert speed in chart_points(user, "model-chart", "tokens/s")
-        [window] = user.find(marker="chart-window").elements
-        window.value = Window.HOURS_24  # type: ignore[attr-defined]
+        [window] = user.find(kind=ui.toggle, marker="chart-window").elements
+        window.value = Window.HOURS_24
         await until(lambda: speed in chart_points(user, "model-chart", "tokens/s"), message="the 24 h window")
 
 
