@@ -133,7 +133,9 @@ class Browser:
 
     def see_text(self, text: str) -> WebElement:
         xpath = f"//*[not(self::script)][contains(normalize-space(text()), {text!r})]"
-        return self.wait.until(seen.visibility_of_element_located((By.XPATH, xpath)), f"the text {text!r}")
+        found = self.wait.until(lambda d: next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()),
+                                               None), f"the text {text!r}")
+        return cast(WebElement, found)
 
     def no_longer_see(self, element: WebElement, what: str) -> None:
         self.wait.until(seen.invisibility_of_element(element), f"{what} gone")

@@ -49,11 +49,12 @@ def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrom
 
 
 @pytest.fixture
-def browser(chrome: webdriver.Chrome, artifacts: Path) -> Iterator[Browser]:
+def browser(chrome: webdriver.Chrome, artifacts: Path, request: pytest.FixtureRequest) -> Iterator[Browser]:
     page = Browser(chrome, artifacts / "screens")
     try:
         yield page
     finally:
+        chrome.save_screenshot(str(artifacts / f"last-{request.node.name}.png"))  # what a failure looked like
         page.reset()
 
 
