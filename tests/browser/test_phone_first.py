@@ -52,3 +52,30 @@ def test_add_start_watch_and_delete_a_model(browser: Browser, deck_app: DeckApp,
     browser.tap(browser.button("Delete", within=confirm))
     browser.card_gone(name)
     browser.see_text(f"Deleted {name}")
+
+
+def test_a_crash_shows_a_toast_in_every_open_page(browser: Browser, deck_app: DeckApp) -> None:
+    broken = deck_app.models_dir / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\x00" * 64)  # llama-server refuses it and exits
+    browser.device(PHONE)
+    browser.open(f"{deck_app.url}/audit")
+    elsewhere = browser.driver.current_window_handle
+    browser.driver.switch_to.new_window("tab")
+    try:
+        browser.device(PHONE)  # emulation is per tab
+        browser.open(deck_app.url)
+        browser.tap(browser.button("Add model"))
+        form = browser.dialog()
+        browser.type_into("Name", "Broken")
+        browser.type_into("Model file (.gguf)", str(broken))
+        browser.tap(browser.button("Save", within=form))
+        browser.no_longer_see(form, "the form")
+        browser.tap(browser.button("Start", within=browser.card("Broken")))
+        toast = browser.see_text("Broken stopped with an error")
+        assert toast.location["y"] < PHONE.height / 2, "on a phone, toasts appear under the header"
+        browser.screenshot("crash-toast")
+    finally:
+        browser.driver.close()
+        browser.driver.switch_to.window(elsewhere)
+    browser.see_text("Broken stopped with an error")  # the audit page, open in another tab, was told too
+    browser.screenshot("crash-toast-elsewhere")
