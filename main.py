@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,10 +20,11 @@ from lifespan import install_lifespan
 from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
 from store import ModelDeck
+from store.catalog import ModelCatalog
 from store.retention import RetentionPolicy, keeping_history
 from store.runner_link import linked_runner
 from ui import pwa, toasts
-from ui.pages import account, audit, dashboard, login, logs, models, users
+from ui.pages import account, audit, dashboard, discover, login, logs, models, users
 
 
 @asynccontextmanager
@@ -42,6 +44,7 @@ def build(settings: Settings) -> None:
     deck = ModelDeck()
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
+    catalog = ModelCatalog(deck, settings.allowed_model_dirs)
     gate = Gate(open=settings.open_on_loopback and is_loopback(settings.host))
     app.state.gate = gate  # the one gate of this app; tests reach its rate limiter's clock through it
     app.add_middleware(SignInRequired, gate=gate)
@@ -54,15 +57,18 @@ def build(settings: Settings) -> None:
             if not gate.open:
                 gate.setup_token = SetupToken() if gate.accounts.empty else None
                 announce(base_url(settings.host, settings.port), gate.setup_token)
+            first_scan = asyncio.create_task(catalog.scan(), name="first model folder scan")
             async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
                 yield
+            first_scan.cancel()
 
     install_lifespan(app, lifespan)
     dashboard.register(deck, gate.actor)
     logs.register(deck, gate.actor)
     pwa.install()
     toasts.announce_failures(deck.failed)
-    models.register(deck, settings.allowed_model_dirs, gate.actor)
+    models.register(deck, settings.allowed_model_dirs, gate.actor, catalog)
+    discover.register(deck, catalog, settings.allowed_model_dirs, gate.actor)
     login.register(gate)
     account.register(gate, deck.link)
     users.register(gate, deck.link)

@@ -6,6 +6,7 @@ from dataclasses import field
 
 from nicegui import binding
 
+from discovery import FitEstimate, GgufInfo
 from protocol import ModelConfig, ModelStatus
 from protocol.messages import MetricsSample
 
@@ -22,6 +23,8 @@ class ModelState:
     problem: str | None = None  # exit code and reason in one line, for the card
     pid: int | None = None
     port: int | None = None
+    info: GgufInfo | None = None  # the model file's metadata, once read
+    fit: FitEstimate | None = None  # weights + KV cache against the memory free when last estimated
     figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample
 
     @property

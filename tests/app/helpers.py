@@ -15,6 +15,7 @@ async def fill_form(user: User, **values: object) -> None:
         if isinstance(element, ui.input | ui.textarea):
             user.find(marker=f"field-{field}").clear().type(str(value))
         else:
+            assert isinstance(element, ui.number | ui.select | ui.switch)
             element.value = value
 
 
@@ -23,6 +24,7 @@ async def add_model(user: User, home: DeckHome, name: str, **values: object) -> 
     await fill_form(user, name=name, model_path=str(home.model_file), **values)
     user.find(marker="form-save").click()
     await until(lambda: any(row["name"] == name for row in home.rows()), message=f"{name} saved")
+    await user.should_see(marker=f"card-{uid_of(home, name)}")  # the row is written before the card is built
 
 
 def uid_of(home: DeckHome, name: str) -> str:

@@ -77,3 +77,25 @@ async def test_delete_asks_first_then_removes_everywhere(user: User, second_user
     await second_user.should_not_see(marker=f"card-{uid}")
     await until(lambda: len(deck_home.rows()) == 1)
     assert [r["name"] for r in deck_home.rows()] == ["kept"]
+
+
+async def test_cards_stay_in_name_order_as_models_come_and_go(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    for name in ("bravo", "alpha", "charlie"):
+        await add_model(user, deck_home, name)
+    await user.should_see("charlie")
+
+    def cards_in_page_order() -> list[str]:
+        uids = {uid_of(deck_home, row["name"]): row["name"] for row in deck_home.rows()}
+        first = next(iter(user.find(marker=f"card-{next(iter(uids))}").elements))
+        assert first.parent_slot is not None
+        siblings = first.parent_slot.children
+        return [uids[marker[5:]] for card in siblings for marker in card._markers if marker[5:] in uids]
+
+    assert cards_in_page_order() == ["alpha", "bravo", "charlie"]
+    bravo = uid_of(deck_home, "bravo")
+    user.find(marker=f"delete-{bravo}").click()
+    user.find(marker="confirm-ok").click()
+    await until(lambda: len(deck_home.rows()) == 2)
+    await user.should_not_see(marker=f"card-{bravo}")
+    assert cards_in_page_order() == ["alpha", "charlie"]

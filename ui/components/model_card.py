@@ -7,6 +7,7 @@ from typing import Protocol
 
 from nicegui import ui
 
+from discovery import FitEstimate
 from protocol import ModelConfig
 from store.model_state import ModelState
 from ui.components.figures import human_bytes, rate
@@ -21,6 +22,7 @@ class CardActions(Protocol):
     def delete(self, state: ModelState) -> None: ...
     def details(self, state: ModelState) -> None: ...
     async def crashes(self, state: ModelState) -> None: ...
+    def info(self, state: ModelState) -> None: ...
 
 
 def _file_line(config: ModelConfig) -> str:
@@ -30,6 +32,10 @@ def _file_line(config: ModelConfig) -> str:
     except OSError:
         size = "missing"
     return f"{path.name} · {size}"
+
+
+def _fit_line(fit: FitEstimate | None) -> str:
+    return "" if fit is None else ("" if fit.fits else "⚠ may not fit: ") + fit.summary
 
 
 def model_card(state: ModelState, actions: CardActions, *, read_only: bool = False) -> ui.card:
@@ -49,6 +55,7 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
                             ui.menu_item("Edit", on_click=lambda: actions.edit(state)).mark(f"edit-{uid}")
                             ui.menu_item("Duplicate", on_click=lambda: actions.duplicate(state)).mark(
                                 f"duplicate-{uid}")
+                        ui.menu_item("Info", on_click=lambda: actions.info(state)).mark(f"info-{uid}")
                         ui.menu_item("Error details", on_click=lambda: actions.details(state)).mark(
                             f"details-{uid}").bind_visibility_from(state, "exit_code", lambda code: code is not None)
                         ui.menu_item("Crashes", on_click=lambda: actions.crashes(state)).mark(f"crashes-{uid}")
@@ -61,6 +68,8 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
         with ui.row().classes("text-sm gap-4"):
             ui.label().bind_text_from(state, "config", lambda c: f"ctx {c.ctx_size}")
             ui.label().bind_text_from(state, "port", lambda port: f"port {port or state.config.port or 'auto'}")
+        ui.label().classes("text-sm opacity-80").bind_text_from(state, "fit", _fit_line).bind_visibility_from(
+            state, "fit", bool).mark(f"fit-{uid}")
         ui.label().classes("text-sm text-negative break-words").bind_text_from(
             state, "problem", lambda problem: problem or "").bind_visibility_from(state, "problem", bool).mark(
             f"problem-{uid}")

@@ -7,21 +7,26 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
+from pydantic import ValidationError
 
 from protocol import ModelConfig, RestartPolicy
 from protocol.config import CACHE_TYPES
 from store import ModelDeck, StoreError
 from store.actor import Actor
+from store.catalog import ModelCatalog
 from store.form_validation import validate_form
 
+FIT_INPUTS = ("model_path", "ctx_size", "gpu_layers", "parallel", "cache_type_k", "cache_type_v", "flash_attn")
 FieldElement = ui.input | ui.number | ui.select | ui.switch | ui.textarea
 
 
 class ModelFormDialog(ui.dialog):
-    def __init__(self, deck: ModelDeck, allowed_dirs: Iterable[Path], actor: Callable[[], Actor]) -> None:
+    def __init__(self, deck: ModelDeck, allowed_dirs: Iterable[Path], actor: Callable[[], Actor],
+                 catalog: ModelCatalog) -> None:
         super().__init__()
         self.deck = deck
+        self.catalog = catalog
         self.actor = actor  # asked at each save: a session that ended meanwhile cannot save
         self.allowed_dirs = tuple(allowed_dirs)
         self.editing: ModelConfig | None = None
@@ -32,6 +37,7 @@ class ModelFormDialog(ui.dialog):
                 self._add("name", ui.input("Name"))
                 self._add("family", ui.input("Family"))
                 self._add("model_path", ui.input("Model file (.gguf)")).classes("sm:col-span-2")
+                self.fit_line = ui.label().classes("text-sm sm:col-span-2").mark("form-fit")
                 self._add("port", ui.number("Port (empty: automatic)", min=1024, max=65535, precision=0))
                 self._add("ctx_size", ui.number("Context size", min=0, precision=0))
                 self._add("gpu_layers", ui.number("GPU layers (-1: all)", min=-1, precision=0))
@@ -47,6 +53,8 @@ class ModelFormDialog(ui.dialog):
                 self._add("extra_args", ui.input("Extra arguments")).classes("sm:col-span-2")
                 self._add("env", ui.textarea("Environment (KEY=value per line)")).classes("sm:col-span-2")
                 self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")
+            for name in FIT_INPUTS:
+                self.fields[name].on_value_change(self.update_fit)
             with ui.row().classes("w-full justify-end gap-2 sticky bottom-0 py-2"):  # Save stays in view
                 ui.button("Cancel", on_click=self.close).props("flat").mark("form-cancel")
                 ui.button("Save", on_click=self.save).mark("form-save")
@@ -58,10 +66,11 @@ class ModelFormDialog(ui.dialog):
         self.fields[name] = element
         return element
 
-    def open_new(self) -> None:
+    def open_new(self, suggestion: ModelConfig | None = None) -> None:
+        """An empty form, or one pre-filled from a file found in the model folders."""
         self.editing = None
         self.title.text = "Add a model"
-        self._fill(ModelConfig.model_construct(**{
+        self._fill(suggestion or ModelConfig.model_construct(**{
             name: info.get_default(call_default_factory=True)
             for name, info in ModelConfig.model_fields.items()
             if name != "uid" and not info.is_required()}))  # no PydanticUndefined for the browser
@@ -86,6 +95,18 @@ class ModelFormDialog(ui.dialog):
             if not isinstance(element, ui.switch):
                 element.error = None
         self.open()
+        background_tasks.create(self.update_fit(), name="form fit estimate")
+
+    async def update_fit(self) -> None:
+        """Say whether the model, as configured in the form now, fits in the memory free now."""
+        try:
+            config = ModelConfig.model_validate({**self.values(), "name": "fit", "extra_args": [], "env": {}})
+        except ValidationError:
+            self.fit_line.text = ""
+            return
+        fit = await self.catalog.fit(config)
+        self.fit_line.text = "" if fit is None else ("Fits: " if fit.fits else "May not fit: ") + fit.summary
+        self.fit_line.classes(replace="text-sm sm:col-span-2 " + ("" if fit is None or fit.fits else "text-negative"))
 
     def values(self) -> dict[str, Any]:
         values = {name: element.value for name, element in self.fields.items()}
@@ -107,9 +128,10 @@ class ModelFormDialog(ui.dialog):
             ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
             return
         try:
-            await self.deck.save(config, actor=self.actor())
+            state = await self.deck.save(config, actor=self.actor())
         except StoreError as exc:
             ui.notify(str(exc), type="negative", multi_line=True)
             return
         self.close()
+        await self.catalog.describe(state)
         ui.notify(f"Saved {config.name}", type="positive")

@@ -9,25 +9,30 @@ from nicegui import ui
 
 from store import ModelDeck, ModelState, StoreError
 from store.actor import Actor
+from store.catalog import ModelCatalog
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.components.crash_dialog import CrashDialog
 from ui.components.error_details import ErrorDetailsDialog
 from ui.components.model_card import model_card
 from ui.components.model_form import ModelFormDialog
+from ui.components.model_info import ModelInfoDialog
 from ui.theme import frame
 
 
 class PageActions:
     """What the cards' buttons do on this page; every failure becomes a notification, never a freeze."""
 
-    def __init__(self, deck: ModelDeck, form: ModelFormDialog, confirm: ConfirmDialog,
-                 details_dialog: ErrorDetailsDialog, actor: Callable[[], Actor]) -> None:
+    def __init__(self, deck: ModelDeck, form: ModelFormDialog, actor: Callable[[], Actor],
+                 catalog: ModelCatalog) -> None:
+        """Built inside the page: the dialogs are created once per page and shared by its cards."""
         self.deck = deck
         self.crash_dialog = CrashDialog()  # built with the page, so once per page
+        self.catalog = catalog
+        self.confirm = ConfirmDialog()
+        self.details_dialog = ErrorDetailsDialog()
+        self.info_dialog = ModelInfoDialog()
         self.actor = actor  # asked at each action (inside _attempt): a session that ended cannot act
         self.form = form
-        self.confirm = confirm
-        self.details_dialog = details_dialog
 
     @staticmethod
     async def _attempt(action: Callable[[], Awaitable[object]], done: str | None = None) -> None:
@@ -40,6 +45,12 @@ class PageActions:
                 ui.notify(done, type="positive")
 
     async def start(self, state: ModelState) -> None:
+        """Start, but ask first when the model will likely not fit in the memory free now."""
+        await self.catalog.describe(state)
+        if state.fit is not None and not state.fit.fits:
+            self.confirm.ask(f"{state.name} may not fit: {state.fit.summary}. Start it anyway?", "Start anyway",
+                             lambda: self._attempt(lambda: self.deck.start(state.uid, actor=self.actor())))
+            return
         await self._attempt(lambda: self.deck.start(state.uid, actor=self.actor()))
 
     async def stop(self, state: ModelState) -> None:
@@ -62,19 +73,28 @@ class PageActions:
     async def crashes(self, state: ModelState) -> None:
         await self.crash_dialog.show(state)
 
+    def info(self, state: ModelState) -> None:
+        self.info_dialog.show(state)
 
-def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[], Actor]) -> None:
+
+def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[], Actor],
+             catalog: ModelCatalog) -> None:
     """`actor` says who this browser's session belongs to (raising StoreError once it has ended)."""
 
     @ui.page("/")
     def models_page() -> None:
         who = actor()
         read_only = not who.is_admin
-        form = ModelFormDialog(deck, allowed_dirs, actor)
-        actions = PageActions(deck, form, ConfirmDialog(), ErrorDetailsDialog(), actor)
+        form = ModelFormDialog(deck, allowed_dirs, actor, catalog)
+        actions = PageActions(deck, form, actor, catalog)
+
+        shown: dict[str, ui.card] = {}  # this page's cards by uid
+        grids: list[ui.grid] = []
 
         @ui.refreshable
         def cards() -> None:
+            shown.clear()
+            grids.clear()
             states = deck.in_order()
             if not states:
                 with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
@@ -83,9 +103,26 @@ def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[]
                     folders = ", ".join(str(d) for d in allowed_dirs)
                     ui.label(f"Put a .gguf file in {folders}, then press Add model to configure it.")
                 return
-            with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"):
+            with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3") as grid:
+                grids.append(grid)
                 for state in states:
-                    model_card(state, actions, read_only=read_only)
+                    shown[state.uid] = model_card(state, actions, read_only=read_only)
+
+        def card_added(state: ModelState) -> None:
+            """One new card in its place: re-rendering a deck of 200 cards for one would take seconds."""
+            if not grids:
+                cards.refresh()
+                return
+            with grids[0]:
+                shown[state.uid] = model_card(state, actions, read_only=read_only)
+            shown[state.uid].move(target_index=[s.uid for s in deck.in_order()].index(state.uid))
+
+        def card_removed(uid: str) -> None:
+            card = shown.pop(uid, None)
+            if card is not None and shown:
+                grids[0].remove(card)
+            else:
+                cards.refresh()
 
         with frame("Models", deck.link, who):
             with ui.row().classes("w-full items-center justify-between"):
@@ -97,5 +134,5 @@ def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[]
                 deck.link, "state", lambda s: "" if s == "connected" else f"The runner is {s}: models cannot start."
             ).bind_visibility_from(deck.link, "state", lambda s: s != "connected")
             cards()
-        deck.added.subscribe(cards.refresh)
-        deck.removed.subscribe(cards.refresh)
+        deck.added.subscribe(card_added)
+        deck.removed.subscribe(card_removed)
