@@ -47,7 +47,7 @@ PHONE_CSS = """
 .q-dialog .q-card > .sticky { background: inherit; z-index: 1; }
 .q-menu .q-item { min-height: 48px; }
 .q-notification.bg-negative .q-btn { color: #fff !important; }  /* a readable close button on red */
-.q-btn { min-height: 44px; }
+.q-btn, .q-toggle, .q-checkbox { min-height: 44px; }
 .q-btn--round { min-width: 44px; }
 """
 

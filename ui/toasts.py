@@ -28,5 +28,11 @@ def show_failure(state: ModelState) -> None:
 
 def failure_toasts() -> None:
     """Inside a page: show a toast here whenever any model goes to `error`."""
+
+    def show_here(state: ModelState) -> None:
+        # A function of this page's own: NiceGUI unsubscribes by identity when a client goes, so one shared
+        # function would be unsubscribed for every page as soon as any one tab closed.
+        show_failure(state)
+
     for failed in _failures:
-        failed.subscribe(show_failure)
+        failed.subscribe(show_here)

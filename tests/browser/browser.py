@@ -137,6 +137,19 @@ class Browser:
                                                None), f"the text {text!r}")
         return cast(WebElement, found)
 
+    def see_text_confirming(self, text: str, confirm: str) -> WebElement:
+        """Wait for a text; if a question with the button `confirm` comes first, answer it, as a person would."""
+        buttons = f"//div[contains(@class,'q-dialog')]//button[.//span[{_xpath_text(confirm)}]]"
+        texts = f"//*[not(self::script)][contains(normalize-space(text()), {text!r})]"
+        while True:
+            found = self.wait.until(lambda d: next((e for e in d.find_elements(By.XPATH, f"{texts} | {buttons}")
+                                                    if e.is_displayed()), None), f"the text {text!r}")
+            element = cast(WebElement, found)
+            if element.tag_name != "button":
+                return element
+            self.tap(element)
+            self.no_longer_see(element, f"the {confirm} button")
+
     def no_longer_see(self, element: WebElement, what: str) -> None:
         self.wait.until(seen.invisibility_of_element(element), f"{what} gone")
 

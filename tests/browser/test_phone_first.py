@@ -71,7 +71,7 @@ def test_a_crash_shows_a_toast_in_every_open_page(browser: Browser, deck_app: De
         browser.tap(browser.button("Save", within=form))
         browser.no_longer_see(form, "the form")
         browser.tap(browser.button("Start", within=browser.card("Broken")))
-        toast = browser.see_text("Broken stopped with an error")
+        toast = browser.see_text_confirming("Broken stopped with an error", confirm="Start anyway")
         assert toast.location["y"] < PHONE.height / 2, "on a phone, toasts appear under the header"
         browser.screenshot("crash-toast")
     finally:
