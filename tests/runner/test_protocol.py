@@ -139,7 +139,8 @@ async def test_a_stalled_websocket_client_is_disconnected(runner: RunnerClient) 
             assert published < 1000, "the stalled client was never cut off"
             sent = hub.publish(lambda seq: LogEvent(seq=seq, uid="0" * 32, lines=[LogLine(at=NOW, text=text)]))
             published += 1
-            await fast.wait_for(lambda e, seq=sent.seq: e.seq == seq, within=5)
+            wanted = sent.seq
+            await fast.wait_for(lambda e: e.seq == wanted, within=5)  # noqa: B023 - awaited before the next loop
         closed = await stalled.receive(timeout=5)
         while closed.type is aiohttp.WSMsgType.TEXT:  # what was in flight, then the close
             closed = await stalled.receive(timeout=5)
