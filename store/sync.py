@@ -39,6 +39,7 @@ from store.model_state import ModelState
 log = logging.getLogger(__name__)
 
 ACTIVE = {ModelStatus.STARTING, ModelStatus.RUNNING, ModelStatus.STOPPING}
+LOG_ROWS_PER_STATEMENT = 500
 
 
 @dataclass
@@ -160,8 +161,10 @@ class LiveSync:
                         last_lines=list(change.last_lines))
                 await insert_samples(connection, [_sample_row(uid, s) for uid, s in batch.samples])
                 await insert_host_samples(connection, [_host_row(s) for s in batch.host_samples])
-                await insert_log_lines(connection, [(uid, line.at, line.level, line.text)
-                                                    for uid, line in batch.log_lines])
+                # In slices: converting a burst's thousands of rows at once would hold the event loop.
+                for start in range(0, len(batch.log_lines), LOG_ROWS_PER_STATEMENT):
+                    await insert_log_lines(connection, [(uid, line.at, line.level, line.text) for uid, line
+                                                        in batch.log_lines[start:start + LOG_ROWS_PER_STATEMENT]])
                 if batch.crashes:
                     await CrashRecord.bulk_create([
                         CrashRecord(uid=uid, at=at, exit_code=change.exit_code, reason=change.reason,

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import cast
 
 import httpx
 from nicegui import ui
@@ -18,6 +19,7 @@ from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, uid_of
 from tests.app.test_live_models import llama_servers, real_llama_server  # noqa: F401 - an autouse fixture
 from tests.waiting import until
+from ui.components.log_tail import LogTail
 
 MAIN = Path(__file__).parents[2] / "main.py"
 
@@ -34,9 +36,21 @@ def best_tokens_per_second(home: DeckHome, uid: str) -> float:
     return value or 0.0
 
 
+def latest_generated(home: DeckHome, uid: str) -> int | None:
+    with closing(sqlite3.connect(home.db_path)) as db:
+        row = db.execute("SELECT tokens_predicted_total FROM metric_sample WHERE uid = ? ORDER BY at DESC LIMIT 1",
+                         (uid,)).fetchone()
+    return None if row is None else row[0]
+
+
 def crashes_in(home: DeckHome) -> list[tuple[str, int]]:
     with closing(sqlite3.connect(home.db_path)) as db:
         return db.execute("SELECT uid, exit_code FROM crash").fetchall()
+
+
+def log_lines_in(home: DeckHome, uid: str) -> int:
+    with closing(sqlite3.connect(home.db_path)) as db:
+        return int(db.execute("SELECT count(*) FROM log_line WHERE uid = ?", (uid,)).fetchone()[0])
 
 
 def chart_points(user: User, marker: str, series: str) -> list[float]:
@@ -47,8 +61,8 @@ def chart_points(user: User, marker: str, series: str) -> list[float]:
 
 
 def texts_in(user: User, marker: str) -> list[str]:
-    [log] = user.find(marker=marker).elements
-    return [child.text for child in log.default_slot.children if isinstance(child, ui.label)]
+    [tail] = user.find(kind=LogTail, marker=marker).elements
+    return tail.lines
 
 
 async def start_and_wait(user: User, home: DeckHome, name: str) -> str:
@@ -64,17 +78,20 @@ async def test_completions_show_on_the_dashboard_and_stay_in_the_history_after_a
     async with user_simulation(main_file=MAIN) as user:
         await user.open("/")
         uid = await start_and_wait(user, deck_home, "busy")
+        generated = 0
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_of_server()}", timeout=30) as client:
             for _ in range(3):
                 reply = await client.post("/completion", json={"prompt": "hi", "n_predict": 8})
                 assert reply.status_code == 200
-        await until(lambda: best_tokens_per_second(deck_home, uid) > 0, within=10, message="tokens/s in the history")
+                generated += reply.json()["tokens_predicted"]
+        await until(lambda: latest_generated(deck_home, uid) == generated, within=10, message="every token sampled")
         speed = best_tokens_per_second(deck_home, uid)
+        assert speed > 0
 
         await user.open("/dashboard")
         await user.should_see(marker="models-running", content="1")
         await user.should_see(marker=f"requests-{uid}", content="in flight")
-        await user.should_see(marker=f"generated-{uid}", content="24 tokens generated")  # 3 x 8
+        await user.should_see(marker=f"generated-{uid}", content=f"{generated} tokens generated")
         assert speed in chart_points(user, "model-chart", "tokens/s")  # loaded from SQLite
         host_points = len(chart_points(user, "host-chart", "CPU %"))
         await until(lambda: len(chart_points(user, "host-chart", "CPU %")) > host_points, message="a live point")
@@ -82,8 +99,8 @@ async def test_completions_show_on_the_dashboard_and_stay_in_the_history_after_a
     async with user_simulation(main_file=MAIN) as user:
         await user.open("/dashboard")
         assert speed in chart_points(user, "model-chart", "tokens/s")
-        [window] = user.find(kind=ui.toggle, marker="chart-window").elements
-        window.value = Window.HOURS_24
+        [window] = user.find(marker="chart-window").elements
+        cast(ui.toggle, window).value = Window.HOURS_24
         await until(lambda: speed in chart_points(user, "model-chart", "tokens/s"), message="the 24 h window")
 
 
@@ -93,7 +110,7 @@ async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User,
     await user.open(f"/logs?model={uid}")
     await until(lambda: len(texts_in(user, "log-view")) > 5, message="the server's start-up lines")
     user.find(marker="log-text").type("model")
-    user.find(marker="log-level").elements.pop().value = "I"
+    cast(ui.select, user.find(marker="log-level").elements.pop()).value = "I"
     await until(lambda: texts_in(user, "log-view") and all(
         " talkative I " in line and "model" in line.casefold() for line in texts_in(user, "log-view")),
         message="only matching lines")
@@ -101,6 +118,23 @@ async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User,
     user.find(marker="log-download").click()
     downloaded = (await user.download.next()).text.splitlines()
     assert downloaded == shown
+
+
+async def test_a_paused_tail_holds_still_and_catches_up_when_resumed(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    uid = await start_and_wait(user, deck_home, "chatty")
+    await user.open(f"/logs?model={uid}")
+    await until(lambda: len(texts_in(user, "log-view")) > 5, message="the server's start-up lines")
+    cast(ui.switch, user.find(marker="log-pause").elements.pop()).value = True
+    held = texts_in(user, "log-view")
+    persisted = log_lines_in(deck_home, uid)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_of_server()}", timeout=30) as client:
+        assert (await client.post("/completion", json={"prompt": "hi", "n_predict": 8})).status_code == 200
+    await until(lambda: log_lines_in(deck_home, uid) > persisted, message="the request's lines arrived")
+    assert texts_in(user, "log-view") == held
+    cast(ui.switch, user.find(marker="log-pause").elements.pop()).value = False
+    await until(lambda: texts_in(user, "log-view")[-1] != held[-1], message="the held lines drawn")
+    assert held[-1] in texts_in(user, "log-view")
 
 
 async def test_a_crash_is_listed_with_its_exit_code_and_last_lines(user: User, deck_home: DeckHome) -> None:

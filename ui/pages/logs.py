@@ -1,8 +1,9 @@
 """The logs page: a live tail of every model's output (or one model's: /logs?model=<uid>), filtered
 by model, level and text, with pause and download.
 
-Lines from the store are gathered as they arrive and drawn by a timer a few times a second, at most
-SCREEN_LINES of them, so a server printing thousands of lines a second cannot flood a browser.
+Lines from the store are gathered as they arrive and drawn by a timer a few times a second, in one
+chunk per draw and at most SCREEN_LINES on screen, so a server printing thousands of lines a second
+cannot flood a browser or hold the event loop.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from protocol.messages import LogLine
 from store import ModelDeck
 from store.actor import Actor
 from store.log_filter import LEVELS, LogFilter, kept_lines, line_text
+from ui.components.log_tail import LogTail
 from ui.theme import frame
 
 SCREEN_LINES = 500
@@ -27,7 +29,6 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
     def logs_page(model: str | None = None) -> None:
         who = actor()
         waiting: deque[tuple[str, LogLine]] = deque(maxlen=SCREEN_LINES)  # arrived, not drawn yet
-        on_screen: deque[str] = deque(maxlen=SCREEN_LINES)
         wanted = LogFilter(uid=model if model in deck.models else None)
 
         def name_of(uid: str) -> str:
@@ -52,7 +53,7 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
                 paused = ui.switch("Pause").mark("log-pause")
                 ui.button("Download", icon="download", on_click=download).classes("min-h-[44px]").mark(
                     "log-download")
-            view = ui.log(max_lines=SCREEN_LINES).classes("w-full h-[60vh] text-xs").mark("log-view")
+            view = LogTail(SCREEN_LINES).classes("h-[60vh]").mark("log-view")
 
         def redraw() -> None:
             """A new filter: the kept lines that match it, newest last."""
@@ -60,11 +61,7 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
             wanted = LogFilter(uid=model_choice.value or None, level=level_choice.value or None,
                                text=text_choice.value or "")
             waiting.clear()
-            on_screen.clear()
-            on_screen.extend(texts(kept_lines(deck.logs, wanted, last=SCREEN_LINES)))
-            view.clear()
-            if on_screen:
-                view.push("\n".join(on_screen))
+            view.replace(texts(kept_lines(deck.logs, wanted, last=SCREEN_LINES)))
 
         def arrived(uid: str, lines: list[LogLine]) -> None:
             if wanted.uid in (None, uid):
@@ -75,13 +72,7 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
                 return
             batch = texts(list(waiting))
             waiting.clear()
-            overflow = len(on_screen) + len(batch) > SCREEN_LINES
-            on_screen.extend(batch)
-            if overflow:  # one clear and one push instead of removing old lines one by one
-                view.clear()
-                view.push("\n".join(on_screen))
-            else:
-                view.push("\n".join(batch))
+            view.append(batch)
 
         for choice in (model_choice, level_choice, text_choice):
             choice.on_value_change(redraw)
