@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -25,15 +25,10 @@ class Settings:
     open_on_loopback: bool = True
     history_days: float = 7.0  # metrics, host samples, log lines and crashes older than this are removed
     log_lines_per_model: int = 10_000  # kept in the database; the newest win
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "modeldeck.sqlite3"
-
-    @property
-    def db_url(self) -> str:
-        return f"sqlite://{self.db_path}?busy_timeout=5000&synchronous=NORMAL"
 
     @property
     def allowed_model_dirs(self) -> tuple[Path, ...]:
