@@ -21,6 +21,7 @@ from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
 from store import ModelDeck
 from store.catalog import ModelCatalog
+from store.log_history import restore_logs
 from store.retention import RetentionPolicy, keeping_history
 from store.runner_link import linked_runner
 from ui import pwa, toasts
@@ -53,6 +54,7 @@ def build(settings: Settings) -> None:
     async def lifespan(_app: object) -> AsyncIterator[None]:
         async with open_database(settings.db_path), keeping_history(history):
             await deck.load()
+            await restore_logs(deck)
             await gate.accounts.load()
             if not gate.open:
                 gate.setup_token = SetupToken() if gate.accounts.empty else None

@@ -74,7 +74,7 @@ async def start_and_wait(user: User, home: DeckHome, name: str) -> str:
     return uid
 
 
-async def test_completions_show_on_the_dashboard_and_stay_in_the_history_after_a_restart(deck_home: DeckHome) -> None:
+async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_history_and_logs(deck_home: DeckHome) -> None:
     async with user_simulation(main_file=MAIN) as user:
         await user.open("/")
         uid = await start_and_wait(user, deck_home, "busy")
@@ -102,6 +102,8 @@ async def test_completions_show_on_the_dashboard_and_stay_in_the_history_after_a
         [window] = user.find(marker="chart-window").elements
         cast(ui.toggle, window).value = Window.HOURS_24
         await until(lambda: speed in chart_points(user, "model-chart", "tokens/s"), message="the 24 h window")
+        await user.open("/logs")
+        assert any(" busy I " in line for line in texts_in(user, "log-view"))  # what it printed before the restart
 
 
 async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User, deck_home: DeckHome) -> None:
