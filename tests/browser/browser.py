@@ -164,6 +164,16 @@ class Browser:
         element.clear()
         element.send_keys(text)
 
+    def add_model(self, name: str, model_file: str) -> WebElement:
+        """Add model, fill in the name and file, Save: the new card."""
+        self.tap(self.button("Add model"))
+        form = self.dialog()
+        self.type_into("Name", name)
+        self.type_into("Model file (.gguf)", model_file)
+        self.tap(self.button("Save", within=form))
+        self.no_longer_see(form, "the form")
+        return self.card(name)
+
     def sign_in_if_asked(self, name: str, password: str) -> None:
         if self.path == "/login":
             self.type_into("User name", name)

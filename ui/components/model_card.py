@@ -44,7 +44,8 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
     with ui.card().classes("w-full gap-2").mark(f"card-{uid}") as card:
         with ui.row().classes("w-full items-start justify-between no-wrap"):
             with ui.column().classes("gap-0 min-w-0"):
-                ui.label().classes("text-lg font-bold break-all").bind_text_from(state, "config", lambda c: c.name)
+                ui.label().classes("text-lg font-bold").style("overflow-wrap: anywhere").bind_text_from(
+                    state, "config", lambda c: c.name)  # long names wrap between words first
                 ui.label().classes("text-sm opacity-70").bind_text_from(
                     state, "config", lambda c: c.family or "unknown family")
             with ui.row().classes("items-center gap-1 no-wrap"):
