@@ -39,6 +39,7 @@ async def test_the_card_tells_what_the_model_is_and_that_it_fits(user: User, dec
     await add_model(user, deck_home, "described", ctx_size=256)
     uid = uid_of(deck_home, "described")
     await user.should_see(marker=f"fit-{uid}", retries=30)
+    assert deck_home.row("described")["family"] == "llama"  # left empty in the form: taken from the file
     await user.should_see("RAM")
     user.find(marker=f"info-{uid}").click()
     await user.should_see("Architecture")

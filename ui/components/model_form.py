@@ -127,6 +127,9 @@ class ModelFormDialog(ui.dialog):
             unplaced = [f"{name}: {message}" for name, message in errors.items() if name not in self.fields]
             ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
             return
+        if not config.family:  # left empty: the file says what it is
+            info = await self.catalog.info(config.model_path)
+            config = config.model_copy(update={"family": info.architecture if info else ""})
         try:
             state = await self.deck.save(config, actor=self.actor())
         except StoreError as exc:
