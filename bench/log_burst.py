@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import tempfile
@@ -87,6 +88,7 @@ async def run(lines_per_second: int, seconds: float) -> None:
                 ticks = int(seconds / TICK_S)
                 # Built beforehand: producing the lines is the runner's work (often another machine's).
                 frames = [frames_for_one_tick(config.uid, per_tick, seq) for seq in range(ticks)]
+                gc.freeze()  # as main.py does once the app has started
                 lags: list[float] = []
                 stop = asyncio.Event()
                 ticker = asyncio.create_task(loop_lag(stop, lags))
