@@ -29,3 +29,10 @@ async def add_model(user: User, home: DeckHome, name: str, **values: object) -> 
 
 def uid_of(home: DeckHome, name: str) -> str:
     return str(home.row(name)["uid"])
+
+
+async def choose(user: User, action: str, uid: str) -> None:
+    """Open a card's menu, then pick one of its items (they are built when the menu first opens)."""
+    user.find(marker=f"menu-{uid}").click()
+    await user.should_see(marker=f"{action}-{uid}")
+    user.find(marker=f"{action}-{uid}").click()

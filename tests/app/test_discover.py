@@ -7,7 +7,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, uid_of
+from tests.app.helpers import add_model, choose, fill_form, uid_of
 from tests.discovery.gguf_files import write_gguf
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
@@ -41,7 +41,7 @@ async def test_the_card_tells_what_the_model_is_and_that_it_fits(user: User, dec
     await user.should_see(marker=f"fit-{uid}", retries=30)
     assert deck_home.row("described")["family"] == "llama"  # left empty in the form: taken from the file
     await user.should_see("RAM")
-    user.find(marker=f"info-{uid}").click()
+    await choose(user, "info", uid)
     await user.should_see("Architecture")
     await user.should_see("llama")
     await user.should_see("Layers")

@@ -13,7 +13,7 @@ import pytest
 from nicegui.testing import User, user_simulation
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, uid_of
+from tests.app.helpers import add_model, choose, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
@@ -64,7 +64,7 @@ async def test_a_killed_server_shows_error_with_exit_code_within_a_second(user: 
     assert shown_after < 1.0, f"the crash took {shown_after:.2f} s to reach the card"
     await until(lambda: deck_home.row("victim")["exit_code"] == -9, message="the crash in the DB")
     assert deck_home.row("victim")["status"] == "error"
-    user.find(marker=f"details-{uid}").click()
+    await choose(user, "details", uid)
     await user.should_see("Exit code -9")
 
 

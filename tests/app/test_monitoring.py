@@ -16,7 +16,7 @@ from nicegui.testing import User, user_simulation
 
 from store.history import Window
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, uid_of
+from tests.app.helpers import add_model, choose, uid_of
 from tests.app.test_live_models import llama_servers, real_llama_server  # noqa: F401 - an autouse fixture
 from tests.waiting import until
 from ui.components.log_tail import LogTail
@@ -146,7 +146,7 @@ async def test_a_crash_is_listed_with_its_exit_code_and_last_lines(user: User, d
     os.kill(server.pid, signal.SIGKILL)
     await user.should_see("exit code -9")
     await until(lambda: crashes_in(deck_home) == [(uid, -9)], message="the crash in the database")
-    user.find(marker=f"crashes-{uid}").click()
+    await choose(user, "crashes", uid)
     with user.scope(marker="crash-timeline"):
         await user.should_see("exit code -9")
         await user.should_see("Last lines")

@@ -11,7 +11,7 @@ from nicegui.testing import User, user_simulation
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, uid_of
+from tests.app.helpers import add_model, choose, fill_form, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
@@ -31,7 +31,7 @@ async def test_configurations_and_last_status_survive_a_restart(deck_home: DeckH
         await again.should_see("killed")
         await again.should_see("error")
         uid = uid_of(deck_home, "survivor")
-        again.find(marker=f"edit-{uid}").click()
+        await choose(again, "edit", uid)
         await again.should_see("keep me")
     assert {r["name"]: r["ctx_size"] for r in deck_home.rows()} == {"crashed": 4096, "survivor": 1024}
 
@@ -67,7 +67,7 @@ async def test_a_read_only_database_shows_an_error_and_loses_nothing(user: User,
         await user.should_see("never-saved was not saved: the database file")
         await user.should_see("is read-only")
         uid = uid_of(deck_home, "saved-before")
-        user.find(marker=f"duplicate-{uid}").click()
+        await choose(user, "duplicate", uid)
         await user.should_see("saved-before copy was not saved")
         await user.should_not_see(kind=ui.label, content="saved-before copy", retries=1)
     finally:
@@ -84,7 +84,7 @@ async def test_a_removed_database_file_is_reported_not_silently_written(user: Us
     await add_model(user, deck_home, "present")
     uid = uid_of(deck_home, "present")
     deck_home.db_path.rename(deck_home.db_path.with_suffix(".moved"))
-    user.find(marker=f"delete-{uid}").click()
+    await choose(user, "delete", uid)
     user.find(marker="confirm-ok").click()
     await user.should_see("is missing")
     await user.should_see("present")  # the card is still there: nothing was deleted

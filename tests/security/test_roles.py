@@ -32,6 +32,8 @@ async def test_a_viewer_sees_the_models_but_no_controls(user: User, second_user:
     uid = uid_of(lan_home, "qwen")
     await sign_in(second_user, "wall")
     await second_user.should_see(marker=f"card-{uid}")
+    second_user.find(marker=f"menu-{uid}").click()  # the viewer opens the card's menu: Info, but no changes
+    await second_user.should_see(marker=f"info-{uid}")
     for control in ("add-model", f"start-{uid}", f"stop-{uid}", f"edit-{uid}", f"duplicate-{uid}", f"delete-{uid}"):
         await second_user.should_not_see(marker=control)
     await second_user.should_not_see("Users")

@@ -38,6 +38,27 @@ def _fit_line(fit: FitEstimate | None) -> str:
     return "" if fit is None else ("" if fit.fits else "⚠ may not fit: ") + fit.summary
 
 
+def _fill_menu(menu: ui.menu, state: ModelState, actions: CardActions, read_only: bool) -> None:
+    """The menu's items, built when it is first opened: most menus never are, and building every card's
+    menu up front was most of the time a page of 200 models took to render."""
+    if menu.default_slot.children:
+        return
+    uid = state.uid
+    with menu:
+        if not read_only:
+            ui.menu_item("Edit", on_click=lambda: actions.edit(state)).mark(f"edit-{uid}")
+            ui.menu_item("Duplicate", on_click=lambda: actions.duplicate(state)).mark(f"duplicate-{uid}")
+        ui.menu_item("Info", on_click=lambda: actions.info(state)).mark(f"info-{uid}")
+        ui.menu_item("Error details", on_click=lambda: actions.details(state)).mark(
+            f"details-{uid}").bind_visibility_from(state, "exit_code", lambda code: code is not None)
+        ui.menu_item("Crashes", on_click=lambda: actions.crashes(state)).mark(f"crashes-{uid}")
+        ui.menu_item("Logs", on_click=lambda: ui.navigate.to(f"/logs?model={uid}")).mark(f"logs-{uid}")
+        if not read_only:
+            ui.separator()
+            ui.menu_item("Delete", on_click=lambda: actions.delete(state)).classes("text-negative").mark(
+                f"delete-{uid}")
+
+
 def model_card(state: ModelState, actions: CardActions, *, read_only: bool = False) -> ui.card:
     """`read_only` (a viewer): no Start, Stop, Edit, Duplicate or Delete; the store refuses them anyway."""
     uid = state.uid
@@ -50,21 +71,10 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
                     state, "config", lambda c: c.family or "unknown family")
             with ui.row().classes("items-center gap-1 no-wrap"):
                 StatusBadge(state)
-                with ui.button(icon="more_vert").props('flat round aria-label="Model actions"').mark(f"menu-{uid}"):
-                    with ui.menu():
-                        if not read_only:
-                            ui.menu_item("Edit", on_click=lambda: actions.edit(state)).mark(f"edit-{uid}")
-                            ui.menu_item("Duplicate", on_click=lambda: actions.duplicate(state)).mark(
-                                f"duplicate-{uid}")
-                        ui.menu_item("Info", on_click=lambda: actions.info(state)).mark(f"info-{uid}")
-                        ui.menu_item("Error details", on_click=lambda: actions.details(state)).mark(
-                            f"details-{uid}").bind_visibility_from(state, "exit_code", lambda code: code is not None)
-                        ui.menu_item("Crashes", on_click=lambda: actions.crashes(state)).mark(f"crashes-{uid}")
-                        ui.menu_item("Logs", on_click=lambda: ui.navigate.to(f"/logs?model={uid}")).mark(f"logs-{uid}")
-                        if not read_only:
-                            ui.separator()
-                            ui.menu_item("Delete", on_click=lambda: actions.delete(state)).classes(
-                                "text-negative").mark(f"delete-{uid}")
+                with ui.button(icon="more_vert").props('flat round aria-label="Model actions"').mark(
+                        f"menu-{uid}") as menu_button:
+                    menu = ui.menu()
+                menu_button.on_click(lambda: _fill_menu(menu, state, actions, read_only))
         ui.label().classes("text-sm break-all").bind_text_from(state, "config", _file_line)
         with ui.row().classes("text-sm gap-4"):
             ui.label().bind_text_from(state, "config", lambda c: f"ctx {c.ctx_size}")
