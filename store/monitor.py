@@ -36,10 +36,15 @@ class Monitor:
         self.host.sample = sample
         self.host_sampled.emit(sample)
 
-    def model_arrived(self, uid: str, sample: MetricsSample) -> None:
+    def model_arrived(self, uid: str, before: MetricsSample | None, sample: MetricsSample) -> None:
+        """A model's new sample replaced `before`: the totals move by the difference (no recount per sample)."""
         self.model_sampled.emit(uid, sample)
+        grown = (sample.tokens_predicted_total or 0) - ((before and before.tokens_predicted_total) or 0)
+        if grown:
+            self.totals.tokens_generated += grown
 
     def recount(self, models: Iterable[ModelState]) -> None:
+        """From scratch, after a status change (which may have cleared a model's figures)."""
         running = generated = 0
         for state in models:
             running += state.status is ModelStatus.RUNNING

@@ -122,9 +122,8 @@ class LiveSync:
         state = self.deck.models.get(uid)
         if state is None:
             return
-        state.figures = sample
-        self.deck.monitor.model_arrived(uid, sample)
-        self.deck.monitor.recount(self.deck.models.values())
+        before, state.figures = state.figures, sample
+        self.deck.monitor.model_arrived(uid, before, sample)
         if len(self.pending.samples) < self.max_pending_samples:  # bounded if the database is down
             self.pending.samples.append((uid, sample))
         self._wake.set()
