@@ -90,7 +90,8 @@ async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_histor
 
         await user.open("/dashboard")
         await user.should_see(marker="models-running", content="1")
-        await user.should_see(marker=f"requests-{uid}", content="in flight")
+        await user.should_see(marker=f"requests-{uid}", content="0 in flight")  # the server's own count, all done
+        await user.should_see(marker=f"tps-{uid}", content="tok/s")  # a figure ("0.0 tok/s"), not "-"
         await user.should_see(marker=f"generated-{uid}", content=f"{generated} tokens generated")
         assert speed in chart_points(user, "model-chart", "tokens/s")  # loaded from SQLite
         host_points = len(chart_points(user, "host-chart", "CPU %"))
