@@ -12,7 +12,7 @@ from nicegui import ui
 class LogTail(ui.column):
     def __init__(self, max_lines: int) -> None:
         super().__init__()
-        self.classes("w-full gap-0 overflow-auto font-mono text-xs")
+        self.classes("w-full gap-0 overflow-auto font-mono text-xs border rounded p-2")
         self.max_lines = max_lines
         self._chunks: deque[tuple[ui.label, list[str]]] = deque()
         self._count = 0
