@@ -6,7 +6,7 @@ it needs. `make test` installs chromium and chromium-driver when they are missin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,9 +65,11 @@ def _home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     return home
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def deck_app(tmp_path_factory: pytest.TempPathFactory, llama_server_binary: Path) -> Iterator[DeckApp]:
-    """ModelDeck on loopback, open there (no sign-in), with two tiny models in its folder."""
+    """ModelDeck on loopback, open there (no sign-in), with two tiny models in its folder.
+
+    One for the session (a start costs seconds): each test deletes the models it added."""
     app = DeckApp(_home(tmp_path_factory, "deck"), llama_server_binary)
     app.start()
     try:
@@ -87,6 +89,3 @@ def locked_app(tmp_path_factory: pytest.TempPathFactory, llama_server_binary: Pa
         app.stop()
 
 
-@pytest.fixture
-def model_file(deck_app: DeckApp) -> Callable[[str], Path]:
-    return lambda name: deck_app.models_dir / name

@@ -79,3 +79,9 @@ def test_a_crash_shows_a_toast_in_every_open_page(browser: Browser, deck_app: De
         browser.driver.switch_to.window(elsewhere)
     browser.see_text("Broken stopped with an error")  # the audit page, open in another tab, was told too
     browser.screenshot("crash-toast-elsewhere")
+
+    browser.open(deck_app.url)  # a model in error can be deleted
+    browser.tap(browser.button("Model actions", within=browser.card("Broken")))
+    browser.tap(browser.menu_item("Delete"))
+    browser.tap(browser.button("Delete", within=browser.dialog()))
+    browser.card_gone("Broken")
