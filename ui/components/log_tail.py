@@ -1,6 +1,7 @@
 """The last lines of a log, appended in chunks: one element per batch of lines instead of one per
-line, because building an element per line costs far more than the text (a 500-line redraw would
-hold the event loop for a fifth of a second)."""
+line (ui.log's push), because building an element per line costs far more than the text (a 500-line
+redraw would hold the event loop for a fifth of a second). ui.log's browser side still follows the
+newest line while the reader stays at the bottom."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections import deque
 from nicegui import ui
 
 
-class LogTail(ui.column):
-    def __init__(self, max_lines: int) -> None:
-        super().__init__()
-        self.classes("w-full gap-0 overflow-auto font-mono text-xs border rounded p-2")
-        self.max_lines = max_lines
+class LogTail(ui.log):
+    def __init__(self, keep: int) -> None:
+        super().__init__()  # no max_lines of its own: only push() would apply it
+        self.classes("text-xs")
+        self.keep = keep  # lines on screen at most
         self._chunks: deque[tuple[ui.label, list[str]]] = deque()
         self._count = 0
 
@@ -29,7 +30,7 @@ class LogTail(ui.column):
         self.append(lines)
 
     def append(self, lines: list[str]) -> None:
-        lines = lines[-self.max_lines:]
+        lines = lines[-self.keep:]
         if not lines:
             return
         with self:
@@ -39,7 +40,7 @@ class LogTail(ui.column):
         self._trim()
 
     def _trim(self) -> None:
-        excess = self._count - self.max_lines
+        excess = self._count - self.keep
         while excess > 0:
             label, chunk = self._chunks[0]
             if len(chunk) <= excess:
