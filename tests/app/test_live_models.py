@@ -79,7 +79,9 @@ async def test_two_browsers_pressing_start_together_start_one_process(user: User
     user.find(marker=f"start-{uid}").click()
     second_user.find(marker=f"start-{uid}").click()
     await until(lambda: deck_home.row("shared")["status"] == "running", within=15)
-    await second_user.should_see("shared is already")
+    # The second click was refused ("shared is already starting") or found its button already
+    # disabled, depending on which click the server handled first; either way one server runs.
+    await second_user.should_see("running")
     assert len(llama_servers()) == 1
 
 
