@@ -69,6 +69,25 @@ def manifest() -> dict[str, Any]:
     }
 
 
+# While the banner shows, ask the server (plainly, over HTTP) every 2 s whether it is back; once it answers and
+# the socket has still not come back 5 s into the outage, reload. NiceGUI reconnects a socket whose page the
+# server still knows; after a server restart the sign-in gate refuses the old page's socket, and without this
+# a phone would say "Connection lost" until someone reloads by hand.
+RECOVER_JS = """
+(() => {
+  let since = null;
+  setInterval(async () => {
+    const banner = document.getElementById("popup");
+    if (!banner || banner.ariaHidden !== "false") { since = null; return; }
+    since = since ?? Date.now();
+    if (Date.now() - since < 5000) return;
+    try {
+      if ((await fetch("%s", {cache: "no-store"})).ok) location.reload();
+    } catch (offline) { /* still away: the banner stays */ }
+  }, 2000);
+})();
+""" % MANIFEST_ROUTE  # noqa: UP031 - the script's own braces would need doubling in an f-string
+
 HEAD_HTML = f"""
 <link rel="manifest" href="{MANIFEST_ROUTE}">
 <meta name="theme-color" content="{THEME_COLOR}">
@@ -78,6 +97,7 @@ HEAD_HTML = f"""
 <link rel="apple-touch-icon" href="{ICON_ROUTE}/icon-192.png">
 <link rel="icon" type="image/png" sizes="192x192" href="{ICON_ROUTE}/icon-192.png">
 <style>{RECONNECTING_CSS}{PHONE_CSS}</style>
+<script>{RECOVER_JS}</script>
 """
 
 

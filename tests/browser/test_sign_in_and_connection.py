@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from selenium.webdriver.support.ui import WebDriverWait
+
 from tests.browser.browser import NARROW_PHONE, PHONE, Browser
 from tests.browser.deck_app import DeckApp
 
 NAME = "alice"
 PASSWORD = "a long enough phone password"
+RECOVERY_S = 20  # the banner's first 5 s, a 2 s poll, the reload, and a loaded CI machine
 
 
 def test_first_admin_from_the_printed_link_then_sign_in_on_a_phone(browser: Browser, locked_app: DeckApp) -> None:
@@ -44,3 +47,10 @@ def test_first_admin_from_the_printed_link_then_sign_in_on_a_phone(browser: Brow
     assert box["top"] == 0 and box["width"] == PHONE.width, "a full-width banner at the top, not a corner popup"
     assert banner.is_displayed()
     browser.screenshot("reconnecting")
+
+    locked_app.start()  # back on the same port: the page comes back by itself, still signed in
+    WebDriverWait(browser.driver, RECOVERY_S).until(lambda _: browser.js(
+        "return document.getElementById('popup').ariaHidden === 'true' && window.did_handshake === true"),
+        "the banner gone once the server is back")
+    assert browser.path == "/"
+    browser.see_text("Add model")
