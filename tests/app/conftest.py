@@ -39,13 +39,15 @@ class DeckHome:
 
 
 @pytest.fixture(autouse=True)
-def deck_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeckHome:
+def deck_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llama_server_binary: Path) -> DeckHome:
+    """Also points the app at the real llama-server, so any test may start a model."""
     models_dir = tmp_path / "models"
     models_dir.mkdir()
     model_file = write_tiny_llama(models_dir / "tiny.gguf")
     monkeypatch.setenv("MODELDECK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MODELDECK_MODEL_DIRS", str(models_dir))
     monkeypatch.setenv("MODELDECK_HOST", "127.0.0.1")
+    monkeypatch.setenv("MODELDECK_LLAMA_SERVER", str(llama_server_binary))
     return DeckHome(tmp_path / "data", models_dir, Path(model_file))
 
 

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
-import pytest
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, uid_of
-from tests.app.test_live_models import llama_servers
+from tests.app.helpers import add_model, llama_servers, uid_of
 from tests.waiting import until
-
-
-@pytest.fixture(autouse=True)
-def real_llama_server(llama_server_binary: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MODELDECK_LLAMA_SERVER", str(llama_server_binary))
-    return llama_server_binary
 
 
 async def test_a_crash_is_toasted_on_the_models_page_and_on_another_page(user: User, second_user: User,

@@ -8,26 +8,16 @@ import signal
 import socket
 from pathlib import Path
 
-import psutil
 import pytest
 from nicegui.testing import User, user_simulation
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, uid_of
+from tests.app.helpers import add_model, choose, llama_servers, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
 
 
-@pytest.fixture(autouse=True)
-def real_llama_server(llama_server_binary: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MODELDECK_LLAMA_SERVER", str(llama_server_binary))
-    return llama_server_binary
-
-
-def llama_servers() -> list[psutil.Process]:
-    """The llama-server processes this test started (children of this process)."""
-    return [p for p in psutil.Process().children(recursive=True) if p.name() == "llama-server"]
 
 
 async def test_start_and_stop_reach_every_browser_and_the_database(user: User, second_user: User,

@@ -16,8 +16,7 @@ from nicegui.testing import User, user_simulation
 
 from store.history import Window
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, uid_of
-from tests.app.test_live_models import llama_servers, real_llama_server  # noqa: F401 - an autouse fixture
+from tests.app.helpers import add_model, choose, llama_servers, uid_of
 from tests.waiting import until
 from ui.components.log_tail import LogTail
 
