@@ -61,9 +61,11 @@ def build(settings: Settings) -> None:
                 gate.setup_token = SetupToken() if gate.accounts.empty else None
                 announce(base_url(settings.host, settings.port), gate.setup_token)
             first_scan = asyncio.create_task(catalog.scan(), name="first model folder scan")
-            async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
-                yield
-            first_scan.cancel()
+            try:
+                async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
+                    yield
+            finally:
+                first_scan.cancel()
 
     install_lifespan(app, lifespan)
     # What exists once started (NiceGUI, pydantic, the store) lives as long as the process: frozen, a full
