@@ -38,6 +38,8 @@ from store.model_state import ModelState
 
 log = logging.getLogger(__name__)
 
+RETRY_INTERVAL = 2.0  # seconds between tries while the database refuses writes
+
 ACTIVE = {ModelStatus.STARTING, ModelStatus.RUNNING, ModelStatus.STOPPING}
 LOG_ROWS_PER_STATEMENT = 500
 
@@ -174,6 +176,7 @@ class LiveSync:
             self.deck.report_db_problem(str(exc))
             batch.absorb(self.pending)
             self.pending = batch
+            self._wake.set()  # try again after the next interval, even if nothing new arrives
             return
         self.deck.report_db_problem(None)
         self.flushes += 1
@@ -184,7 +187,7 @@ class LiveSync:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                await asyncio.sleep(self.flush_interval)
+                await asyncio.sleep(self.flush_interval if self.deck.database.problem is None else RETRY_INTERVAL)
                 # Shielded: cancelling the task must not roll back a batch already taken from `pending`.
                 await asyncio.shield(self.flush())
         finally:

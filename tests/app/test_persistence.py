@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -11,7 +13,7 @@ from nicegui.testing import User, user_simulation
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, uid_of
+from tests.app.helpers import add_model, choose, fill_form, llama_servers, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
@@ -89,3 +91,24 @@ async def test_a_removed_database_file_is_reported_not_silently_written(user: Us
     await user.should_see("is missing")
     await user.should_see("present")  # the card is still there: nothing was deleted
 
+
+
+async def test_live_updates_that_cannot_be_saved_are_shown_then_saved_when_the_database_is_back(
+        user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await add_model(user, deck_home, "watched", ctx_size=256)
+    uid = uid_of(deck_home, "watched")
+    user.find(marker=f"start-{uid}").click()
+    await until(lambda: deck_home.row("watched")["status"] == "running", within=15)
+    [server] = llama_servers()
+    deck_home.db_path.chmod(0o444)
+    try:
+        os.kill(server.pid, signal.SIGKILL)
+        await user.should_see("exit code -9", retries=30)  # the page shows the crash at once
+        await user.should_see(marker="database-problem", retries=30)
+        await user.should_see("is read-only")
+        assert deck_home.row("watched")["status"] == "running"  # not written yet
+    finally:
+        deck_home.db_path.chmod(0o644)
+    await until(lambda: deck_home.row("watched")["status"] == "error", within=10, message="written on retry")
+    await user.should_not_see(marker="database-problem", retries=30)
