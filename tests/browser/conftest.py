@@ -65,11 +65,12 @@ def _home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     return home
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deck_app(tmp_path_factory: pytest.TempPathFactory, llama_server_binary: Path) -> Iterator[DeckApp]:
     """ModelDeck on loopback, open there (no sign-in), with two tiny models in its folder.
 
-    One for the session (a start costs seconds): each test deletes the models it added."""
+    One for tests/browser (a start costs seconds), gone with its llama-servers before other folders'
+    tests count processes; each test deletes the models it added."""
     app = DeckApp(_home(tmp_path_factory, "deck"), llama_server_binary)
     app.start()
     try:
