@@ -16,7 +16,7 @@ class HistoryChart(ui.echart):
             "tooltip": {"trigger": "axis"},
             "legend": {"top": 0, "type": "scroll"},
             "grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
-            "xAxis": {"type": "time"},
+            "xAxis": {"type": "time", "axisLabel": {"hideOverlap": True}},  # time labels must not collide
             "yAxis": {"type": "value", "name": unit, "min": 0},
             "series": [{"name": name, "type": "line", "showSymbol": False, "connectNulls": False, "data": []}
                        for name in names],
