@@ -38,17 +38,22 @@ class DeckHome:
         return matches[0]
 
 
-@pytest.fixture(autouse=True)
-def deck_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llama_server_binary: Path) -> DeckHome:
-    """Also points the app at the real llama-server, so any test may start a model."""
+def make_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str) -> DeckHome:
+    """A data folder and a model folder holding one real tiny model, named to the app by env vars."""
     models_dir = tmp_path / "models"
     models_dir.mkdir()
     model_file = write_tiny_llama(models_dir / "tiny.gguf")
     monkeypatch.setenv("MODELDECK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MODELDECK_MODEL_DIRS", str(models_dir))
-    monkeypatch.setenv("MODELDECK_HOST", "127.0.0.1")
-    monkeypatch.setenv("MODELDECK_LLAMA_SERVER", str(llama_server_binary))
+    monkeypatch.setenv("MODELDECK_HOST", host)
     return DeckHome(tmp_path / "data", models_dir, Path(model_file))
+
+
+@pytest.fixture(autouse=True)
+def deck_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llama_server_binary: Path) -> DeckHome:
+    """Loopback (no sign-in), and the real llama-server, so any test may start a model."""
+    monkeypatch.setenv("MODELDECK_LLAMA_SERVER", str(llama_server_binary))
+    return make_home(tmp_path, monkeypatch, "127.0.0.1")
 
 
 @pytest.fixture

@@ -28,6 +28,15 @@ async def add_model(user: User, home: DeckHome, name: str, **values: object) -> 
     await user.should_see(marker=f"card-{uid_of(home, name)}")  # the row is written before the card is built
 
 
+async def start_model(user: User, home: DeckHome, name: str) -> str:
+    """Add a tiny model, start it, wait until the database says it runs; its uid."""
+    await add_model(user, home, name, ctx_size=256)
+    uid = uid_of(home, name)
+    user.find(marker=f"start-{uid}").click()
+    await until(lambda: home.row(name)["status"] == "running", within=15, message=f"{name} running")
+    return uid
+
+
 def uid_of(home: DeckHome, name: str) -> str:
     return str(home.row(name)["uid"])
 

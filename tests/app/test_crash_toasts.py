@@ -8,7 +8,7 @@ import signal
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, llama_servers, uid_of
+from tests.app.helpers import add_model, llama_servers, start_model, uid_of
 from tests.waiting import until
 
 
@@ -17,9 +17,7 @@ async def test_a_crash_is_toasted_on_the_models_page_and_on_another_page(user: U
     await user.open("/")
     await second_user.open("/audit")
     await user.should_see("runner connected")
-    await add_model(user, deck_home, "victim", ctx_size=256)
-    user.find(marker=f"start-{uid_of(deck_home, 'victim')}").click()
-    await until(lambda: deck_home.row("victim")["status"] == "running", within=15)
+    await start_model(user, deck_home, "victim")
     [server] = llama_servers()
     os.kill(server.pid, signal.SIGKILL)
 

@@ -12,7 +12,7 @@ import pytest
 from nicegui.testing import User, user_simulation
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, llama_servers, uid_of
+from tests.app.helpers import add_model, choose, llama_servers, start_model, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
@@ -40,10 +40,7 @@ async def test_start_and_stop_reach_every_browser_and_the_database(user: User, s
 
 async def test_a_killed_server_shows_error_with_exit_code_within_a_second(user: User, deck_home: DeckHome) -> None:
     await user.open("/")
-    await add_model(user, deck_home, "victim", ctx_size=256)
-    uid = uid_of(deck_home, "victim")
-    user.find(marker=f"start-{uid}").click()
-    await until(lambda: deck_home.row("victim")["status"] == "running", within=15)
+    uid = await start_model(user, deck_home, "victim")
     [server] = llama_servers()
     os.kill(server.pid, signal.SIGKILL)
     loop = asyncio.get_running_loop()

@@ -13,7 +13,7 @@ from nicegui.testing import User, user_simulation
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, llama_servers, uid_of
+from tests.app.helpers import add_model, choose, fill_form, llama_servers, start_model, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
@@ -96,10 +96,7 @@ async def test_a_removed_database_file_is_reported_not_silently_written(user: Us
 async def test_live_updates_that_cannot_be_saved_are_shown_then_saved_when_the_database_is_back(
         user: User, deck_home: DeckHome) -> None:
     await user.open("/")
-    await add_model(user, deck_home, "watched", ctx_size=256)
-    uid = uid_of(deck_home, "watched")
-    user.find(marker=f"start-{uid}").click()
-    await until(lambda: deck_home.row("watched")["status"] == "running", within=15)
+    await start_model(user, deck_home, "watched")
     [server] = llama_servers()
     deck_home.db_path.chmod(0o444)
     try:

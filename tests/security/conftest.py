@@ -13,8 +13,7 @@ from auth.accounts import Account
 from auth.gate import Gate
 from db.user_record import Role
 from store.actor import SYSTEM
-from tests.app.conftest import DeckHome
-from tests.tiny_gguf import write_tiny_llama
+from tests.app.conftest import DeckHome, make_home
 from tests.waiting import until
 
 PASSWORD = "correct horse battery"
@@ -36,13 +35,7 @@ class FakeClock:
 
 @pytest.fixture(autouse=True)
 def lan_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeckHome:
-    models_dir = tmp_path / "models"
-    models_dir.mkdir()
-    model_file = write_tiny_llama(models_dir / "tiny.gguf")
-    monkeypatch.setenv("MODELDECK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MODELDECK_MODEL_DIRS", str(models_dir))
-    monkeypatch.setenv("MODELDECK_HOST", "0.0.0.0")
-    return DeckHome(tmp_path / "data", models_dir, Path(model_file))
+    return make_home(tmp_path, monkeypatch, "0.0.0.0")
 
 
 def running_gate() -> Gate:
