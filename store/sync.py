@@ -23,15 +23,11 @@ from db.writes import DatabaseWriteError, writing
 from protocol import ModelStatus
 from protocol.messages import (
     Event,
-    HostEvent,
     HostSample,
-    LogEvent,
     LogLine,
-    MetricsEvent,
     MetricsSample,
     ProcessState,
     SnapshotEvent,
-    StatusEvent,
 )
 from store.deck import ModelDeck, StatusChange
 from store.model_state import ModelState
@@ -79,16 +75,17 @@ class LiveSync:
     # ---- applying events (synchronous: called by the feed for each event in order) ----------
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, SnapshotEvent):
-            self._apply_snapshot(event)
-        elif isinstance(event, StatusEvent):
-            self._apply_process(event.process)
-        elif isinstance(event, MetricsEvent):
+        # Metrics come first and by their tag: this runs for every event of a busy feed.
+        if event.type == "metrics":
             self._apply_metrics(event.uid, event.sample)
-        elif isinstance(event, HostEvent):
-            self._apply_host(event.sample)
-        elif isinstance(event, LogEvent):
+        elif event.type == "log":
             self._apply_logs(event.uid, event.lines)
+        elif event.type == "host":
+            self._apply_host(event.sample)
+        elif event.type == "status":
+            self._apply_process(event.process)
+        else:
+            self._apply_snapshot(event)
 
     def _apply_snapshot(self, snapshot: SnapshotEvent) -> None:
         if snapshot.host is not None:
