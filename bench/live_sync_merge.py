@@ -28,7 +28,7 @@ from db.model_record import ModelRecord  # noqa: E402
 from protocol import ModelConfig, ModelStatus  # noqa: E402
 from protocol.messages import Event, MetricsEvent, MetricsSample, ProcessState, StatusEvent  # noqa: E402
 from runner.embedded import start_embedded_runner  # noqa: E402
-from store.deck import ModelDeck  # noqa: E402
+from store.deck import ModelDeck, StatusChange  # noqa: E402
 from store.runner_link import linked_runner  # noqa: E402
 from store.sync import LiveSync  # noqa: E402
 from tests.waiting import until  # noqa: E402
@@ -90,16 +90,15 @@ async def latency(deck: ModelDeck, uid: str, samples: int) -> list[float]:
     runner = await start_embedded_runner(allow_build=False)
     seen: dict[float, float] = {}
     try:
-        async with linked_runner(deck, runner.url, runner.token) as sync:
-            original = sync.apply
+        async with linked_runner(deck, runner.url, runner.token):
+            def shown(_uid: str, sample: MetricsSample) -> None:
+                """The store showed this sample (the monitor hears of every figure the cards get)."""
+                if sample.tokens_per_second is not None:
+                    seen[sample.tokens_per_second] = time.perf_counter()
 
-            def timed_apply(event: Event) -> None:
-                original(event)
-                if isinstance(event, MetricsEvent) and event.sample.tokens_per_second is not None:
-                    seen[event.sample.tokens_per_second] = time.perf_counter()
-
-            sync.apply = timed_apply  # type: ignore[method-assign]
+            deck.monitor.model_sampled.subscribe(shown)
             await until(lambda: deck.link.state == "connected", message="connected to the runner")
+            deck.show_status(uid, StatusChange(ModelStatus.RUNNING))  # figures are shown for running models
             sent: dict[float, float] = {}
             for index in range(samples):
                 value = float(index)

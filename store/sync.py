@@ -70,6 +70,7 @@ class LiveSync:
         self.pending = PendingWrites()
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
+        self._figures_due: dict[str, MetricsSample] = {}
         self.flushes = 0
 
     # ---- applying events (synchronous: called by the feed for each event in order) ----------
@@ -118,14 +119,28 @@ class LiveSync:
         self._wake.set()
 
     def _apply_metrics(self, uid: str, sample: MetricsSample) -> None:
-        state = self.deck.models.get(uid)
-        if state is None:
+        if uid not in self.deck.models:
             return
-        before, state.figures = state.figures, sample
-        self.deck.monitor.model_arrived(uid, before, sample)
+        if not self._figures_due:
+            asyncio.get_running_loop().call_soon(self._show_figures)
+        self._figures_due[uid] = sample
         if len(self.pending.samples) < self.max_pending_samples:  # bounded if the database is down
             self.pending.samples.append((uid, sample))
         self._wake.set()
+
+    def _show_figures(self) -> None:
+        """The latest sample of each model, once per turn of the event loop.
+
+        A frame usually carries one sample and is shown on the very next turn; in a burst, the
+        browsers get the newest figures once instead of every intermediate one (every sample is
+        still written to the history).
+        """
+        due, self._figures_due = self._figures_due, {}
+        for uid, sample in due.items():
+            state = self.deck.models.get(uid)
+            if state is not None and state.status is ModelStatus.RUNNING:
+                before, state.figures = state.figures, sample
+                self.deck.monitor.model_arrived(uid, before, sample)
 
     def _apply_host(self, sample: HostSample) -> None:
         self.deck.monitor.host_arrived(sample)
