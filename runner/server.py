@@ -66,25 +66,25 @@ async def _parse(request: web.Request, model: type[M]) -> M | web.Response:
         return _reply(False, f"malformed {model.__name__}: {problems}", 400)
 
 
-async def start(request: web.Request) -> web.Response:
-    command = await _parse(request, StartCommand)
+async def _command(request: web.Request, model: type[M], act: Callable[[Supervisor, M], tuple[bool, str | None]]
+                   ) -> web.Response:
+    """Parse the body, then answer at once with the supervisor's accepted / refused and its reason."""
+    command = await _parse(request, model)
     if isinstance(command, web.Response):
         return command
-    return _reply(*request.app[SUPERVISOR].start(command.config))
+    return _reply(*act(request.app[SUPERVISOR], command))
+
+
+async def start(request: web.Request) -> web.Response:
+    return await _command(request, StartCommand, lambda supervisor, command: supervisor.start(command.config))
 
 
 async def stop(request: web.Request) -> web.Response:
-    command = await _parse(request, ModelCommand)
-    if isinstance(command, web.Response):
-        return command
-    return _reply(*request.app[SUPERVISOR].stop(command.uid))
+    return await _command(request, ModelCommand, lambda supervisor, command: supervisor.stop(command.uid))
 
 
 async def restart(request: web.Request) -> web.Response:
-    command = await _parse(request, ModelCommand)
-    if isinstance(command, web.Response):
-        return command
-    return _reply(*request.app[SUPERVISOR].restart(command.uid))
+    return await _command(request, ModelCommand, lambda supervisor, command: supervisor.restart(command.uid))
 
 
 async def snapshot(request: web.Request) -> web.Response:
