@@ -6,7 +6,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from protocol import ModelConfig
-from protocol.messages import CommandReply, LogLine, LogsReply, ModelCommand, StartCommand
+from protocol.messages import CommandReply, ModelCommand, StartCommand
 
 COMMAND_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
@@ -37,17 +37,3 @@ class RunnerClient:
 
     async def stop(self, uid: str) -> CommandReply:
         return await self._post("/v1/stop", ModelCommand(uid=uid).model_dump_json())
-
-    async def restart(self, uid: str) -> CommandReply:
-        return await self._post("/v1/restart", ModelCommand(uid=uid).model_dump_json())
-
-    async def logs(self, uid: str, limit: int = 500) -> list[LogLine]:
-        """The runner's recent lines for a model; empty when it cannot say."""
-        try:
-            async with self.session.get(f"{self.base_url}/v1/logs/{uid}", params={"limit": str(limit)},
-                                        headers=self.headers, timeout=COMMAND_TIMEOUT) as response:
-                if response.status != 200:
-                    return []
-                return LogsReply.model_validate_json(await response.text()).lines
-        except (aiohttp.ClientError, TimeoutError, ValidationError):
-            return []

@@ -73,7 +73,8 @@ def check_extra_args(args: list[str]) -> list[str]:
     return args
 
 
-def _new_uid() -> str:
+def new_uid() -> str:
+    """A fresh model identity (32 hex digits)."""
     return uuid.uuid4().hex
 
 
@@ -85,7 +86,7 @@ class ModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    uid: str = Field(default_factory=_new_uid, pattern=r"^[0-9a-f]{32}$")
+    uid: str = Field(default_factory=new_uid, pattern=r"^[0-9a-f]{32}$")
     name: str = Field(min_length=1, max_length=NAME_MAX)
     model_path: str = Field(min_length=1, max_length=4096)
     family: str = Field(default="", max_length=64)

@@ -17,6 +17,7 @@ from nicegui import Event, binding
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
 from protocol import ModelConfig, ModelStatus
+from protocol.config import new_uid
 from protocol.messages import CommandReply, LogLine
 from store import audit
 from store.actor import SYSTEM, Actor
@@ -65,9 +66,9 @@ def _require_admin(actor: Actor, what: str) -> None:
 
 
 class ModelDeck:
-    def __init__(self, runner: RunnerControl | None = None) -> None:
+    def __init__(self) -> None:
         self.models: dict[str, ModelState] = {}
-        self.runner: RunnerControl = runner or NoRunner()
+        self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink()
         self.database = DatabaseHealth()
         self.monitor = Monitor()  # host figures and totals, for the dashboard
@@ -139,9 +140,8 @@ class ModelDeck:
         while self.name_taken(name):
             name = f"{source.name} copy {number}"
             number += 1
-        copy = source.model_copy(update={"name": name, "port": None, "autostart": False,
+        copy = source.model_copy(update={"uid": new_uid(), "name": name, "port": None, "autostart": False,
                                          "created_at": None, "updated_at": None})
-        copy.uid = ModelConfig.model_fields["uid"].get_default(call_default_factory=True)
         return await self.save(copy, actor=actor)
 
     async def delete(self, uid: str, *, actor: Actor) -> None:
@@ -239,6 +239,5 @@ class ModelDeck:
         self.log_lines.emit(uid, lines)
 
     def report_db_problem(self, problem: str | None) -> None:
-        if self.database.problem != problem:
-            self.database.problem = problem
+        self.database.problem = problem  # a bindable field: an unchanged value reaches no browser
 
