@@ -18,6 +18,7 @@ from tortoise.exceptions import BaseORMException
 from discovery import (
     FitEstimate,
     FoundModel,
+    FreeMemory,
     GgufError,
     GgufInfo,
     ScanResult,
@@ -110,21 +111,22 @@ class ModelCatalog:
         self._infos[path] = info
         return info
 
-    async def fit(self, config: ModelConfig) -> FitEstimate | None:
-        """Weights plus KV cache for this configuration against the memory free now."""
+    async def fit(self, config: ModelConfig, free: FreeMemory | None = None) -> FitEstimate | None:
+        """Weights plus KV cache for this configuration against the memory free now (or `free`)."""
         info = await self.info(config.model_path)
         if info is None or info.is_mmproj:
             return None
-        return estimate_fit(config, info, await asyncio.to_thread(free_memory))
+        return estimate_fit(config, info, free or await asyncio.to_thread(free_memory))
 
-    async def describe(self, state: ModelState) -> None:
+    async def describe(self, state: ModelState, free: FreeMemory | None = None) -> None:
         """Fill a model's metadata and fit estimate (after a save, a scan, or before a start)."""
         state.info = await self.info(state.config.model_path)
-        state.fit = await self.fit(state.config)
+        state.fit = await self.fit(state.config, free)
 
     async def describe_deck(self) -> None:
+        free = await asyncio.to_thread(free_memory)  # one reading for the whole deck, not one per model
         for state in list(self.deck.models.values()):
-            await self.describe(state)
+            await self.describe(state, free)
 
 
 def _real(path: str) -> str:

@@ -40,6 +40,7 @@ async def test_the_card_tells_what_the_model_is_and_that_it_fits(user: User, dec
     uid = uid_of(deck_home, "described")
     await user.should_see(marker=f"fit-{uid}", retries=30)
     assert deck_home.row("described")["family"] == "llama"  # left empty in the form: taken from the file
+    await user.should_see(f"tiny.gguf · {deck_home.model_file.stat().st_size / 1024:.1f} KiB")
     await user.should_see("RAM")
     await choose(user, "info", uid)
     await user.should_see("Architecture")

@@ -8,7 +8,6 @@ from typing import Protocol
 from nicegui import ui
 
 from discovery import FitEstimate
-from protocol import ModelConfig
 from store.model_state import ModelState
 from ui.components.figures import human_bytes, rate
 from ui.components.status_badge import StatusBadge
@@ -25,13 +24,10 @@ class CardActions(Protocol):
     def info(self, state: ModelState) -> None: ...
 
 
-def _file_line(config: ModelConfig) -> str:
-    path = Path(config.model_path)
-    try:
-        size = human_bytes(path.stat().st_size)
-    except OSError:
-        size = "missing"
-    return f"{path.name} · {size}"
+def _file_line(state: ModelState) -> str:
+    """The file's name, and its size once the catalog has read the file (the UI itself reads no disk)."""
+    name = Path(state.config.model_path).name
+    return name if state.info is None else f"{name} · {human_bytes(state.info.file_size)}"
 
 
 def _fit_line(fit: FitEstimate | None) -> str:
@@ -75,7 +71,8 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
                         f"menu-{uid}") as menu_button:
                     menu = ui.menu()
                 menu_button.on_click(lambda: _fill_menu(menu, state, actions, read_only))
-        ui.label().classes("text-sm break-all").bind_text_from(state, "config", _file_line)
+        ui.label().classes("text-sm break-all").bind_text_from(
+            state, "config", lambda _: _file_line(state)).bind_text_from(state, "info", lambda _: _file_line(state))
         with ui.row().classes("text-sm gap-4"):
             ui.label().bind_text_from(state, "config", lambda c: f"ctx {c.ctx_size}")
             ui.label().bind_text_from(state, "port", lambda port: f"port {port or state.config.port or 'auto'}")
