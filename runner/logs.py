@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal, cast
 
-from protocol.messages import LAST_LINES, LogLine
+from protocol.messages import LogLine
 
 MAX_LINE_CHARS = 4000
 _PREFIXED = re.compile(r"^\s*\d+\.\d+\.\d+\.\d+ ([IWED]) (.*)$")
@@ -46,9 +46,6 @@ class LogBuffer:
         if limit <= 0:
             return []
         return list(self._lines)[-limit:]
-
-    def last_texts(self, limit: int = LAST_LINES) -> list[str]:
-        return [line.text for line in self.tail(limit)]
 
     def clear(self) -> None:
         self._lines.clear()

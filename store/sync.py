@@ -71,7 +71,6 @@ class LiveSync:
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
         self._figures_due: dict[str, MetricsSample] = {}
-        self.flushes = 0
 
     # ---- applying events (synchronous: called by the feed for each event in order) ----------
 
@@ -191,7 +190,6 @@ class LiveSync:
             self._wake.set()  # try again after the next interval, even if nothing new arrives
             return
         self.deck.report_db_problem(None)
-        self.flushes += 1
 
     async def write_behind(self) -> None:
         """The flushing task: wakes on new data, then waits the flush interval to gather a batch."""
