@@ -46,11 +46,13 @@ def _looks_like_a_path(value: str) -> bool:
 def check_arg_paths(args: Iterable[str], allowed_dirs: Iterable[Path]) -> None:
     """Every extra argument that looks like a file path (has a '/' or starts with '.' or '~'), alone or
     after `--flag=`, must resolve (symlinks followed) inside an allowed folder; the file need not exist."""
-    roots = [Path(d).expanduser().resolve() for d in allowed_dirs]
+    roots: list[Path] | None = None  # resolved on the first path: most argument lists have none
     for arg in args:
         value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
         if not _looks_like_a_path(value):
             continue
+        if roots is None:
+            roots = [Path(d).expanduser().resolve() for d in allowed_dirs]
         if "\x00" in value:
             raise ModelFileError("an extra argument contains a NUL byte")
         try:

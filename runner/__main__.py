@@ -15,6 +15,8 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
+import uvloop
+
 from runner.binary import BinarySource
 from runner.embedded import serve
 from runner.supervisor import Supervisor
@@ -61,7 +63,7 @@ async def run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run(args))
+    uvloop.run(run(args))  # the loop the dashboard runs on (uvicorn's choice), so one spawn path is tested
 
 
 if __name__ == "__main__":

@@ -64,6 +64,11 @@ class BinarySource:
         self._path: Path | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def known(self) -> Path | None:
+        """The binary when already resolved (then `path()` returns it without waiting)."""
+        return self._path
+
     async def path(self) -> Path:
         if self._path is not None:
             return self._path

@@ -1,57 +1,71 @@
-"""Tie a child's life to the runner's: when the runner dies, even by kill -9, the kernel kills the child.
+"""Tie every llama-server's life to the runner's: when the runner dies, even by kill -9, its servers die.
 
-Why prctl(PR_SET_PDEATHSIG): a SIGKILLed parent runs no cleanup (no atexit, no finally, no signal
-handler), and llama-server runs in its own session (start_new_session=True, so a terminal's
-Ctrl-C does not reach it directly), so nothing else would stop it. Linux lets a child ask the
-kernel for a signal when its parent goes away; the child must ask itself, between fork and exec,
-hence a preexec_fn calling libc's prctl through ctypes (Python has no binding). The setting
-survives exec of a non-setuid binary.
+Why a keeper process: a SIGKILLed runner runs no cleanup (no atexit, no finally, no signal handler).
+A small keeper (keeper.py) leads a process group and holds the read end of a pipe whose only write
+end stays in the runner; when the runner dies, by any means, the kernel closes that end, the keeper
+reads EOF and SIGKILLs its group. Each llama-server is spawned straight into that group
+(`process_group=`: setpgid happens in the child before exec), so from its first instruction it is
+covered: there is no window in which a runner's death leaves it behind, as there would be with a
+wrapper such as `setpriv --pdeathsig` that sets the lifeline only after it runs.
 
-Caveats, checked here: (1) "parent" means the thread that forked the child, so servers must be
-spawned from a thread that lives as long as the runner (the event loop's thread: asyncio spawns
-there); (2) if the parent already died between fork and prctl, the signal never comes, so the
-child compares getppid() with the pid it was forked from and exits at once; (3) preexec_fn makes
-subprocess fork instead of vfork and is unsafe with threads holding locks, so the function only
-calls async-signal-safe things (prctl, getppid, _exit). Elsewhere than Linux it does nothing.
+Why not prctl(PR_SET_PDEATHSIG) in a preexec_fn: any preexec_fn makes subprocess fork instead of
+vfork and run Python in the child, about 8 ms in the dashboard's large process against 1 ms without,
+a third of a tiny model's whole start. process_group keeps the vfork path. The group is also
+outside the terminal's foreground group, so a Ctrl-C reaches the runner, which stops its servers.
+
+If the keeper itself is killed, servers started before stay up without a lifeline (logged); the next
+spawn starts a new keeper.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import os
-import signal
+import asyncio
+import logging
 import sys
-from collections.abc import Callable
+from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
+from runner.spawn import Child, spawn
 
+log = logging.getLogger(__name__)
 
-def _load_prctl() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:
-        return None
-    prctl: Callable[..., int] = libc.prctl
-    return prctl
+KEEPER = Path(__file__).with_name("keeper.py")
 
 
-_PRCTL = _load_prctl()  # loaded once in the parent: no dlopen between fork and exec
+class Lifeline:
+    """The keeper process of one supervisor; `group()` is the process group to spawn servers into."""
 
+    def __init__(self) -> None:
+        self._keeper: Child | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
 
-def die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGKILL when this process dies; None where unsupported."""
-    if _PRCTL is None:
-        return None
-    prctl = _PRCTL
-    parent = os.getpid()
+    @property
+    def alive(self) -> bool:
+        """A keeper is running (then `group()` returns at once)."""
+        return self._keeper is not None and self._keeper.returncode is None
 
-    def _preexec() -> None:
-        if prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
-            os._exit(126)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(126)
+    async def group(self) -> int:
+        """The keeper's process group id, starting a keeper when there is none alive."""
+        async with self._lock:
+            if not self.alive:
+                self._keeper = await spawn([sys.executable, "-I", "-S", str(KEEPER)], group=0, stdin_pipe=True)
+                self._watch = asyncio.create_task(self._watch_keeper(self._keeper))
+            assert self._keeper is not None
+            return self._keeper.pid
 
-    return _preexec
+    async def _watch_keeper(self, keeper: Child) -> None:
+        code = await keeper.wait()
+        if keeper is self._keeper:  # not a close(): somebody killed it
+            log.error("the lifeline keeper exited (%s); servers started before now would outlive a crash "
+                      "of the runner", code)
+
+    async def close(self) -> None:
+        """End the keeper (call once the servers are stopped): closing the pipe is its signal."""
+        keeper, self._keeper = self._keeper, None
+        if keeper is None:
+            return
+        assert keeper.stdin is not None
+        keeper.stdin.close()
+        await keeper.wait()
+        if self._watch is not None:
+            await self._watch

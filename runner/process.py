@@ -13,8 +13,7 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,12 +22,17 @@ from protocol.config import ModelConfig, RestartPolicy
 from protocol.messages import LAST_LINES, LogLine, MetricsSample, ProcessState
 from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
 from protocol.status import ModelStatus
-from runner.lifeline import die_with_parent
+from runner.binary import BinarySource
+from runner.lifeline import Lifeline
 from runner.logs import LogBuffer, exit_reason, parse_line
+from runner.spawn import Child, spawn
 
 log = logging.getLogger(__name__)
 
-HEALTH_POLL_S = 0.01  # while starting; each output line also triggers an immediate check
+# While starting, /health is checked after each output line and at least every elapsed/40 seconds,
+# bounded to 1-25 ms: a 20 ms start is seen within 1 ms, a 2 s load costs 80 requests, not 2000.
+HEALTH_POLL_MIN_S = 0.001
+HEALTH_POLL_MAX_S = 0.025
 STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
@@ -80,24 +84,25 @@ async def health_ok(port: int, limit_s: float = 1.0) -> bool:
 
 StatusCallback = Callable[[ProcessState], None]
 LogCallback = Callable[[str, LogLine], None]
-BinaryGetter = Callable[[], Awaitable[Path]]
+Command = tuple[list[str], dict[str, str], int]  # argument list, environment, process group to join
 
 
 class ManagedServer:
     """The runner's handle on one model configuration (by uid) and, while it runs, its process."""
 
-    def __init__(self, config: ModelConfig, *, binary: BinaryGetter, allowed_dirs: tuple[Path, ...],
-                 on_status: StatusCallback, on_log: LogCallback, timing: Timing | None = None,
-                 log_lines: int = 2000) -> None:
+    def __init__(self, config: ModelConfig, *, binary: BinarySource, lifeline: Lifeline,
+                 allowed_dirs: tuple[Path, ...], on_status: StatusCallback, on_log: LogCallback,
+                 timing: Timing | None = None, log_lines: int = 2000) -> None:
         self.config = config
         self._binary = binary
+        self._lifeline = lifeline
         self._allowed_dirs = allowed_dirs
         self._on_status = on_status
         self._on_log = on_log
         self._timing = timing or Timing()
         self.logs = LogBuffer(log_lines)
         self.state = ProcessState(uid=config.uid, name=config.name, status=ModelStatus.STOPPED)
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: Child | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._output_seen = asyncio.Event()
@@ -116,9 +121,10 @@ class ManagedServer:
         if config is not None:
             self.config = config
         self._stop = asyncio.Event()
+        # The task first, so its first step (the spawn) runs before the event fan-out this status wakes.
+        self._task = asyncio.create_task(self._run(), name=f"llama-server {self.config.name}")
         self._set(status=ModelStatus.STARTING, name=self.config.name, restarts=0, exit_code=None, reason=None,
                   last_lines=[], pid=None, port=None, started_at=None, metrics=None)
-        self._task = asyncio.create_task(self._run(), name=f"llama-server {self.config.name}")
 
     async def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after the timeout) or cancel a pending restart."""
@@ -175,30 +181,23 @@ class ManagedServer:
 
     async def _run_once(self) -> Exit | None:
         """One process from spawn to exit; None when it ended because stop was asked."""
-        # Resolving the binary may mean building it (minutes): a stop must not wait for that.
-        command = asyncio.create_task(self._command())
-        stop_asked = asyncio.create_task(self._stop.wait())
-        await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
-        stop_asked.cancel()
-        if self._stop.is_set():
-            command.cancel()
-            return None
         try:
-            args, env = command.result()
+            prepared = await self._prepare()
         except (ModelFileError, OSError, RuntimeError) as exc:
             raise Refused(str(exc)) from exc
+        if prepared is None:
+            return None
+        args, env, group = prepared
         port = int(args[args.index("--port") + 1])
-        self._record(parse_line(f"ModelDeck: starting {' '.join(args)}"))
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True, preexec_fn=die_with_parent())
+            proc = await spawn(args, group=group, env=env, capture_output=True)
         except OSError as exc:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
+        self._record(parse_line(f"ModelDeck: started pid {proc.pid}: {' '.join(args)}"))
         self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC))
-        assert proc.stdout is not None
-        reader = asyncio.create_task(self._read_output(proc.stdout))
+        assert proc.output is not None
+        reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
         stop_asked = asyncio.create_task(self._stop.wait())
         ready = asyncio.create_task(self._wait_ready(port))
@@ -219,28 +218,48 @@ class ManagedServer:
             for task in (ready, stop_asked, exited, reader):
                 task.cancel()
             if proc.returncode is None:  # cancelled from outside: never leave it behind
-                self._kill_group(proc, signal.SIGKILL)
+                proc.send_signal(signal.SIGKILL)
             self.proc = None
 
-    async def _command(self) -> tuple[list[str], dict[str, str]]:
+    async def _prepare(self) -> Command | None:
+        """The command to spawn, or None when a stop came first.
+
+        Usually the binary is known and the keeper alive: then the command is built at once, without a
+        task switch, so the spawn happens in the first step of the lifecycle task. Otherwise it is raced
+        against a stop, because resolving the binary may mean building it (minutes)."""
+        if self._binary.known is not None and self._lifeline.alive:
+            return await self._command()  # nothing in it waits now
+        command = asyncio.create_task(self._command())
+        stop_asked = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+        stop_asked.cancel()
+        if self._stop.is_set():
+            command.cancel()
+            return None
+        return command.result()
+
+    async def _command(self) -> Command:
         config = self.config
         if self._allowed_dirs:  # defense in depth: the dashboard checked too
             real = resolve_model_file(config.model_path, self._allowed_dirs)
             check_arg_paths(config.extra_args, self._allowed_dirs)
             config = config.model_copy(update={"model_path": str(real)})
-        binary = await self._binary()
+        binary = await self._binary.path()
         port = config.port or free_port()
         args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
         # ModelDeck's own settings (the runner token among them) are no business of a model server.
         inherited = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
-        return args, {**inherited, **config.env}
+        return args, {**inherited, **config.env}, await self._lifeline.group()
 
     async def _wait_ready(self, port: int) -> None:
-        """Return once /health says 200: checked every HEALTH_POLL_S and right after each output line."""
+        """Return once /health says 200 (polled, and checked right after each output line)."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         while not await health_ok(port):
             self._output_seen.clear()
+            pause = min(max((loop.time() - began) / 40, HEALTH_POLL_MIN_S), HEALTH_POLL_MAX_S)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._output_seen.wait(), HEALTH_POLL_S)
+                await asyncio.wait_for(self._output_seen.wait(), pause)
 
     async def _read_output(self, stream: asyncio.StreamReader) -> None:
         pending = b""
@@ -263,22 +282,15 @@ class ManagedServer:
         self.logs.append(line)
         self._on_log(self.config.uid, line)
 
-    async def _terminate(self, proc: asyncio.subprocess.Process, exited: asyncio.Task[int]) -> None:
+    async def _terminate(self, proc: Child, exited: asyncio.Task[int]) -> None:
         self._set(status=ModelStatus.STOPPING)
-        self._kill_group(proc, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)  # the server alone: its process group is the lifeline's
         try:
             await asyncio.wait_for(asyncio.shield(exited), self._timing.stop_timeout_s)
         except TimeoutError:
             log.warning("%s ignored SIGTERM for %.0f s; killing it", self.config.name, self._timing.stop_timeout_s)
-            self._kill_group(proc, signal.SIGKILL)
+            proc.send_signal(signal.SIGKILL)
             await exited
-
-    @staticmethod
-    def _kill_group(proc: asyncio.subprocess.Process, sig: signal.Signals) -> None:
-        # The server leads its own session/group, so the group id is its pid; the group also
-        # catches any helper it may have forked.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
 
     @staticmethod
     async def _drain(reader: asyncio.Task[None]) -> None:

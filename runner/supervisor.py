@@ -33,6 +33,7 @@ from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.events import EventHub
 from runner.host import HostSampler
+from runner.lifeline import Lifeline
 from runner.metrics import ProcessProbe, scrape
 from runner.process import ManagedServer, Timing
 
@@ -52,6 +53,7 @@ class Supervisor:
         self.servers: dict[str, ManagedServer] = {}
         self.host_sample: HostSample | None = None
         self._binary = binary
+        self._lifeline = Lifeline()
         self._allowed_dirs = allowed_dirs
         self._metrics_interval = metrics_interval
         self._timing = timing
@@ -63,6 +65,7 @@ class Supervisor:
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
+        await self._lifeline.group()  # started now, not on the first start command's clock
         self._session = aiohttp.ClientSession()
         self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
                        asyncio.create_task(self._metrics_loop(), name="runner metrics")]
@@ -74,6 +77,7 @@ class Supervisor:
         for task in [*self._loops, *self._tasks]:
             task.cancel()
         await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        await self._lifeline.close()
         self._flush_logs()
         if self._session is not None:
             await self._session.close()
@@ -89,8 +93,9 @@ class Supervisor:
                 return True, None
             return False, f"{server.state.name} is already {server.state.status.value}"
         if server is None:
-            server = ManagedServer(config, binary=self._binary.path, allowed_dirs=self._allowed_dirs,
-                                   on_status=self._status, on_log=self._log, timing=self._timing)
+            server = ManagedServer(config, binary=self._binary, lifeline=self._lifeline,
+                                   allowed_dirs=self._allowed_dirs, on_status=self._status, on_log=self._log,
+                                   timing=self._timing)
             self.servers[config.uid] = server
         server.start(config)
         return True, None

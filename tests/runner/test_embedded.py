@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
-import psutil
 
 from protocol.config import ModelConfig
 from protocol.messages import StatusEvent, parse_event
 from protocol.status import ModelStatus
 from runner.embedded import start_embedded_runner
+from tests.processes import gone
+from tests.waiting import until
 
 
 async def test_close_stops_models_and_ends_open_feeds(llama_server_binary: Path, tmp_path: Path,
@@ -33,6 +35,7 @@ async def test_close_stops_models_and_ends_open_feeds(llama_server_binary: Path,
                         pid = event.process.pid
                         break
             assert pid is not None
+            keeper = os.getpgid(pid)  # the lifeline keeper leads the servers' process group
             async with asyncio.timeout(5):  # the open feed must not hold the close up
                 await runner.close()
             statuses = []
@@ -43,4 +46,5 @@ async def test_close_stops_models_and_ends_open_feeds(llama_server_binary: Path,
                         if isinstance(event, StatusEvent):
                             statuses.append(event.process.status)
     assert statuses[-1] is ModelStatus.STOPPED  # clients saw the final status before the feed closed
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert gone(pid)
+    await until(lambda: gone(keeper), message="the keeper ended with the runner")

@@ -13,6 +13,7 @@ import pytest
 from protocol.config import ModelConfig
 from protocol.messages import SnapshotEvent, StatusEvent
 from protocol.status import ModelStatus
+from tests.processes import gone
 from tests.runner.conftest import RunnerClient
 from tests.waiting import until
 
@@ -25,13 +26,6 @@ def port_is_free(port: int) -> bool:
             sock.bind(("127.0.0.1", port))
         except OSError:
             return False
-        return True
-
-
-def gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
         return True
 
 

@@ -1,4 +1,4 @@
-"""kill -9 of the process hosting the runner leaves no llama-server behind (PR_SET_PDEATHSIG)."""
+"""kill -9 of the process hosting the runner leaves no llama-server behind, nor the keeper (lifeline.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
-import psutil
-import pytest
 
 from protocol.config import ModelConfig
 from protocol.messages import SnapshotEvent, StatusEvent, parse_event
+from tests.processes import gone
 from tests.waiting import until
-
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
-
-
-def gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 async def test_kill_9_of_the_runner_process_kills_its_servers(llama_server_binary: Path, tmp_path: Path,
@@ -54,10 +44,13 @@ async def test_kill_9_of_the_runner_process_kills_its_servers(llama_server_binar
                             assert event.process.pid is not None
                             pids.append(event.process.pid)
         assert all(not gone(pid) for pid in pids)
+        keeper = os.getpgid(pids[0])  # the servers' process group is led by the runner's keeper
+        assert keeper not in (host.pid, *pids) and os.getpgid(pids[1]) == keeper
 
         os.kill(host.pid, signal.SIGKILL)
         await host.wait()
-        await until(lambda: all(gone(pid) for pid in pids), within=5, message="llama-servers gone")
+        await until(lambda: all(gone(pid) for pid in [*pids, keeper]), within=5,
+                    message="llama-servers and keeper gone")
     finally:
         if host.returncode is None:
             host.kill()
