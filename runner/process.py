@@ -40,10 +40,11 @@ READ_CHUNK = 65536
 
 @dataclass(frozen=True)
 class Timing:
-    """Knobs tests turn down: restart backoff (base doubling up to cap) and the stop timeout."""
+    """Knobs tests turn down: restart backoff (base doubling up to cap) and stopping (see _terminate)."""
 
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    term_again_s: float = 2.0
     stop_timeout_s: float = STOP_TIMEOUT_S
     stable_after_s: float = STABLE_AFTER_S
 
@@ -283,14 +284,30 @@ class ManagedServer:
         self._on_log(self.config.uid, line)
 
     async def _terminate(self, proc: Child, exited: asyncio.Task[int]) -> None:
+        """SIGTERM, again after `term_again_s`, SIGKILL at the stop timeout.
+
+        Why twice: llama-server drops a SIGTERM that lands between installing its handler and starting
+        its loop (just after /health turns 200), and exits at once on a second one."""
         self._set(status=ModelStatus.STOPPING)
+        timing = self._timing
         proc.send_signal(signal.SIGTERM)  # the server alone: its process group is the lifeline's
+        if await self._ended_within(exited, timing.term_again_s):
+            return
+        log.info("%s is still up %.1f s after SIGTERM; sending another", self.config.name, timing.term_again_s)
+        proc.send_signal(signal.SIGTERM)
+        if await self._ended_within(exited, timing.stop_timeout_s - timing.term_again_s):
+            return
+        log.warning("%s ignored SIGTERM for %.0f s; killing it", self.config.name, timing.stop_timeout_s)
+        proc.send_signal(signal.SIGKILL)
+        await exited
+
+    @staticmethod
+    async def _ended_within(exited: asyncio.Task[int], seconds: float) -> bool:
         try:
-            await asyncio.wait_for(asyncio.shield(exited), self._timing.stop_timeout_s)
+            await asyncio.wait_for(asyncio.shield(exited), seconds)
         except TimeoutError:
-            log.warning("%s ignored SIGTERM for %.0f s; killing it", self.config.name, self._timing.stop_timeout_s)
-            proc.send_signal(signal.SIGKILL)
-            await exited
+            return False
+        return True
 
     @staticmethod
     async def _drain(reader: asyncio.Task[None]) -> None:
