@@ -169,12 +169,25 @@ def ms(values: list[float]) -> str:
             f"(min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})")
 
 
-MODELS: dict[str, dict[str, int]] = {
+@dataclass(frozen=True)
+class Shape:
+    n_embd: int
+    n_layer: int
+    n_head: int
+    n_head_kv: int
+    n_ff: int
+
+    def write(self, path: Path) -> Path:
+        return write_tiny_llama(path, n_embd=self.n_embd, n_layer=self.n_layer, n_head=self.n_head,
+                                n_head_kv=self.n_head_kv, n_ff=self.n_ff)
+
+
+MODELS = {
     # The tests' toy model (0.5 MB): it loads in about 20 ms, so the runner's fixed cost weighs most here.
-    "toy": {"n_embd": 64, "n_layer": 2, "n_head": 4, "n_head_kv": 4, "n_ff": 128},
+    "toy": Shape(n_embd=64, n_layer=2, n_head=4, n_head_kv=4, n_ff=128),
     # The shape of the smallest chat models people run (SmolLM2-135M: 576 wide, 30 blocks, 9 heads,
     # 3 KV heads), in f32: about 430 MB, written in a few seconds.
-    "smallest-real": {"n_embd": 576, "n_layer": 30, "n_head": 9, "n_head_kv": 3, "n_ff": 1536},
+    "smallest-real": Shape(n_embd=576, n_layer=30, n_head=9, n_head_kv=3, n_ff=1536),
 }
 
 
@@ -183,7 +196,7 @@ async def main(models: list[str], repetitions: int) -> None:
     print(f"binary: {binary}; {repetitions} starts per runner and model, on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="modeldeck-bench-") as tmp:
         for name in models:
-            model = write_tiny_llama(Path(tmp) / f"{name}.gguf", **MODELS[name])
+            model = MODELS[name].write(Path(tmp) / f"{name}.gguf")
             config = ModelConfig(name="bench", model_path=str(model), ctx_size=256, threads=1, batch_size=64)
             await direct_start(binary, config)  # warm the page cache for all
             print(f"model {name}: {model.stat().st_size / 1e6:.1f} MB, {MODELS[name]}")
