@@ -37,3 +37,6 @@ class RunnerClient:
 
     async def stop(self, uid: str) -> CommandReply:
         return await self._post("/v1/stop", ModelCommand(uid=uid).model_dump_json())
+
+    async def forget(self, uid: str) -> CommandReply:
+        return await self._post("/v1/forget", ModelCommand(uid=uid).model_dump_json())

@@ -31,7 +31,7 @@ class StartCommand(_Message):
 
 
 class ModelCommand(_Message):
-    """stop and restart name the model by its uid."""
+    """stop, restart and forget name the model by its uid."""
 
     uid: str = Field(pattern=r"^[0-9a-f]{32}$")
 

@@ -3,6 +3,7 @@
   POST /v1/start    StartCommand  -> CommandReply    GET /v1/snapshot         -> SnapshotEvent
   POST /v1/stop     ModelCommand  -> CommandReply    GET /v1/logs/{uid}?limit -> LogsReply
   POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
+  POST /v1/forget   ModelCommand  -> CommandReply
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
 browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token.
@@ -85,6 +86,10 @@ async def stop(request: web.Request) -> web.Response:
 
 async def restart(request: web.Request) -> web.Response:
     return await _command(request, ModelCommand, lambda supervisor, command: supervisor.restart(command.uid))
+
+
+async def forget(request: web.Request) -> web.Response:
+    return await _command(request, ModelCommand, lambda supervisor, command: supervisor.forget(command.uid))
 
 
 async def snapshot(request: web.Request) -> web.Response:
@@ -175,6 +180,7 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app.router.add_post("/v1/start", start)
     app.router.add_post("/v1/stop", stop)
     app.router.add_post("/v1/restart", restart)
+    app.router.add_post("/v1/forget", forget)
     app.router.add_get("/v1/snapshot", snapshot)
     app.router.add_get("/v1/logs/{uid}", logs)
     app.router.add_get("/v1/events", events)

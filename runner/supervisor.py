@@ -120,6 +120,19 @@ class Supervisor:
         self._spawn(self._restart(server, None))
         return True, None
 
+    def forget(self, uid: str) -> tuple[bool, str | None]:
+        """Drop a model that is not running (its configuration was deleted): it leaves the snapshot.
+        Forgetting a model this runner never knew is accepted too: either way it is not here now."""
+        server = self.servers.get(uid)
+        if server is None:
+            return True, None
+        if server.busy:
+            return False, f"{server.state.name} is {server.state.status.value}: stop it first"
+        del self.servers[uid]
+        self._pending_logs.pop(uid, None)
+        self._probes.pop(uid, None)
+        return True, None
+
     async def _restart(self, server: ManagedServer, config: ModelConfig | None) -> None:
         await server.stop()
         if not server.busy:

@@ -157,6 +157,9 @@ class ModelDeck:
             raise StoreError(f"{state.name} was not deleted: {exc}") from exc
         del self.models[uid]
         self.removed.emit(uid)
+        reply = await self.runner.forget(uid)  # else it stays in the runner's snapshot as stopped
+        if not reply.accepted:
+            log.info("the runner kept %s: %s", state.name, reply.reason)
 
     # ---- status ------------------------------------------------------------------------------
 

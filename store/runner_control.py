@@ -1,4 +1,4 @@
-"""The narrow interface through which the store asks a runner to start or stop a model."""
+"""The narrow interface through which the store asks a runner to start, stop or forget a model."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ class RunnerControl(Protocol):
 
     async def stop(self, uid: str) -> CommandReply: ...
 
+    async def forget(self, uid: str) -> CommandReply: ...
+
 
 class NoRunner:
     """Used until a runner is connected: every command is refused, nothing pretends to run."""
@@ -21,4 +23,7 @@ class NoRunner:
         return CommandReply(accepted=False, reason="the runner is not connected")
 
     async def stop(self, uid: str) -> CommandReply:
+        return CommandReply(accepted=False, reason="the runner is not connected")
+
+    async def forget(self, uid: str) -> CommandReply:
         return CommandReply(accepted=False, reason="the runner is not connected")

@@ -16,7 +16,7 @@ import pytest
 from nicegui.testing import user_simulation
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, uid_of
+from tests.app.helpers import add_model, choose, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
@@ -38,6 +38,11 @@ class StandaloneRunner:
                                          headers={"Authorization": f"Bearer {TOKEN}"})
         with urllib.request.urlopen(request, timeout=5) as response:
             return dict(json.loads(response.read()))
+
+    def snapshot_uids(self) -> set[str]:
+        request = urllib.request.Request(f"{self.url}/v1/snapshot", headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return {process["uid"] for process in json.loads(response.read())["processes"]}
 
     async def terminate(self) -> None:
         if self.process.returncode is None:
@@ -110,3 +115,19 @@ async def test_a_runner_restart_shows_reconnecting_then_the_truth(runner: Standa
             await user.should_see("stopped")
         finally:
             await again.terminate()
+
+
+async def test_a_deleted_model_leaves_the_runner_too(runner: StandaloneRunner, deck_home: DeckHome) -> None:
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await user.should_see("runner connected")
+        await add_model(user, deck_home, "brief", ctx_size=256)
+        uid = uid_of(deck_home, "brief")
+        user.find(marker=f"start-{uid}").click()
+        await until(lambda: deck_home.row("brief")["status"] == "running", within=20)
+        user.find(marker=f"stop-{uid}").click()
+        await until(lambda: deck_home.row("brief")["status"] == "stopped", within=10)
+        assert uid in runner.snapshot_uids()
+        await choose(user, "delete", uid)
+        user.find(marker="confirm-ok").click()
+        await until(lambda: uid not in runner.snapshot_uids(), message="the runner forgot it")

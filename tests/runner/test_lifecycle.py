@@ -111,3 +111,21 @@ async def test_a_model_gets_its_own_environment_but_not_modeldecks_secrets(
     environment = psutil.Process(running.pid).environ()
     assert environment["OMP_WAIT_POLICY"] == "PASSIVE"
     assert "MODELDECK_RUNNER_TOKEN" not in environment
+
+
+async def test_forget_drops_a_stopped_model_and_refuses_a_running_one(
+        runner: RunnerClient, model_config: Callable[..., ModelConfig]) -> None:
+    feed = await runner.feed()
+    config = model_config()
+    assert (await runner.start(config))["accepted"] is True
+    await feed.status(config.uid, ModelStatus.RUNNING)
+    status, refused = await runner.post("/v1/forget", {"uid": config.uid})
+    assert status == 409 and "stop it first" in refused["reason"]
+
+    assert (await runner.stop(config.uid))["accepted"] is True
+    await feed.status(config.uid, ModelStatus.STOPPED)
+    status, forgotten = await runner.post("/v1/forget", {"uid": config.uid})
+    assert status == 200 and forgotten["accepted"] is True
+    _, snapshot = await runner.get("/v1/snapshot")
+    assert config.uid not in {process["uid"] for process in snapshot["processes"]}
+    assert (await runner.post("/v1/forget", {"uid": config.uid}))[0] == 200  # already gone: still fine
