@@ -37,6 +37,12 @@ async def start_model(user: User, home: DeckHome, name: str) -> str:
     return uid
 
 
+async def stop_model(user: User, home: DeckHome, name: str) -> None:
+    """Press Stop; wait until the database says it stopped."""
+    user.find(marker=f"stop-{uid_of(home, name)}").click()
+    await until(lambda: home.row(name)["status"] == "stopped", within=10, message=f"{name} stopped")
+
+
 def uid_of(home: DeckHome, name: str) -> str:
     return str(home.row(name)["uid"])
 

@@ -8,7 +8,7 @@ import signal
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, llama_servers, start_model, uid_of
+from tests.app.helpers import llama_servers, start_model, stop_model
 from tests.waiting import until
 
 
@@ -32,10 +32,6 @@ async def test_a_crash_is_toasted_on_the_models_page_and_on_another_page(user: U
 async def test_a_clean_stop_is_not_toasted_as_a_crash(user: User, deck_home: DeckHome) -> None:
     await user.open("/")
     await user.should_see("runner connected")
-    await add_model(user, deck_home, "calm", ctx_size=256)
-    uid = uid_of(deck_home, "calm")
-    user.find(marker=f"start-{uid}").click()
-    await until(lambda: deck_home.row("calm")["status"] == "running", within=15)
-    user.find(marker=f"stop-{uid}").click()
-    await until(lambda: deck_home.row("calm")["status"] == "stopped", within=10)
+    await start_model(user, deck_home, "calm")
+    await stop_model(user, deck_home, "calm")
     assert not any("error" in message for message in user.notify.messages)

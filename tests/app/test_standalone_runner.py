@@ -16,7 +16,7 @@ import pytest
 from nicegui.testing import user_simulation
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, uid_of
+from tests.app.helpers import add_model, choose, start_model, stop_model, uid_of
 from tests.waiting import until
 
 MAIN = Path(__file__).parents[2] / "main.py"
@@ -121,12 +121,8 @@ async def test_a_deleted_model_leaves_the_runner_too(runner: StandaloneRunner, d
     async with user_simulation(main_file=MAIN) as user:
         await user.open("/")
         await user.should_see("runner connected")
-        await add_model(user, deck_home, "brief", ctx_size=256)
-        uid = uid_of(deck_home, "brief")
-        user.find(marker=f"start-{uid}").click()
-        await until(lambda: deck_home.row("brief")["status"] == "running", within=20)
-        user.find(marker=f"stop-{uid}").click()
-        await until(lambda: deck_home.row("brief")["status"] == "stopped", within=10)
+        uid = await start_model(user, deck_home, "brief")
+        await stop_model(user, deck_home, "brief")
         assert uid in runner.snapshot_uids()
         await choose(user, "delete", uid)
         user.find(marker="confirm-ok").click()

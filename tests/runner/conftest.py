@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -105,12 +106,12 @@ class RunnerClient:
             await feed.close()
 
 
-@pytest.fixture
-async def runner(llama_server_binary: Path, tmp_path: Path) -> AsyncIterator[RunnerClient]:
-    """A runner limited to tmp_path/models, fast backoff, metrics every 0.2 s."""
+@contextlib.asynccontextmanager
+async def serving(binary: Path, tmp_path: Path, timing: Timing = FAST) -> AsyncIterator[RunnerClient]:
+    """An embedded runner limited to tmp_path/models (metrics every 0.2 s) and a client; both closed after."""
     (tmp_path / "models").mkdir(exist_ok=True)
-    embedded = await start_embedded_runner(llama_server=llama_server_binary, model_dirs=[tmp_path / "models"],
-                                           metrics_interval=0.2, allow_build=False, timing=FAST)
+    embedded = await start_embedded_runner(llama_server=binary, model_dirs=[tmp_path / "models"],
+                                           metrics_interval=0.2, allow_build=False, timing=timing)
     async with aiohttp.ClientSession() as session:
         client = RunnerClient(embedded, session)
         try:
@@ -118,6 +119,13 @@ async def runner(llama_server_binary: Path, tmp_path: Path) -> AsyncIterator[Run
         finally:
             await client.close()
             await embedded.close()
+
+
+@pytest.fixture
+async def runner(llama_server_binary: Path, tmp_path: Path) -> AsyncIterator[RunnerClient]:
+    """A runner with the real llama-server and fast backoff."""
+    async with serving(llama_server_binary, tmp_path) as client:
+        yield client
 
 
 @pytest.fixture

@@ -12,15 +12,13 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from protocol.config import ModelConfig
 from protocol.status import ModelStatus
-from runner.embedded import start_embedded_runner
 from runner.process import Timing
 from tests.processes import gone
-from tests.runner.conftest import RunnerClient
+from tests.runner.conftest import RunnerClient, serving
 
 LOSES_FIRST_SIGTERM = """\
 import http.server, os, signal, sys
@@ -52,17 +50,9 @@ async def stub_runner(tmp_path: Path) -> AsyncIterator[RunnerClient]:
     stub = tmp_path / "llama-server"
     stub.write_text(f"#!{sys.executable}\n{LOSES_FIRST_SIGTERM}")
     stub.chmod(0o755)
-    (tmp_path / "models").mkdir(exist_ok=True)
     # A SIGKILL would come only after a minute: a stop that ends sooner was ended by the second SIGTERM.
-    embedded = await start_embedded_runner(llama_server=stub, model_dirs=[tmp_path / "models"], allow_build=False,
-                                           timing=Timing(term_again_s=0.3, stop_timeout_s=60))
-    async with aiohttp.ClientSession() as session:
-        client = RunnerClient(embedded, session)
-        try:
-            yield client
-        finally:
-            await client.close()
-            await embedded.close()
+    async with serving(stub, tmp_path, Timing(term_again_s=0.3, stop_timeout_s=60)) as client:
+        yield client
 
 
 async def test_a_lost_sigterm_is_sent_again_rather_than_waiting_for_the_kill(

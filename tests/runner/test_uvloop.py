@@ -8,45 +8,36 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-import aiohttp
 import uvloop
 
 from protocol.config import ModelConfig
 from protocol.status import ModelStatus
-from runner.embedded import start_embedded_runner
 from tests.processes import gone
-from tests.runner.conftest import FAST, RunnerClient
+from tests.runner.conftest import serving
 from tests.waiting import until
 
 
 def test_start_crash_and_stop_on_uvloop(llama_server_binary: Path, tmp_path: Path,
                                         model_config: Callable[..., ModelConfig]) -> None:
     async def scenario() -> None:
-        embedded = await start_embedded_runner(llama_server=llama_server_binary, model_dirs=[tmp_path / "models"],
-                                               allow_build=False, timing=FAST)
-        async with aiohttp.ClientSession() as session:
-            runner = RunnerClient(embedded, session)
-            try:
-                feed = await runner.feed()
-                config = model_config()
-                assert (await runner.start(config))["accepted"] is True
-                pid = (await feed.status(config.uid, ModelStatus.RUNNING)).pid
-                assert pid is not None
-                keeper = os.getpgid(pid)
+        async with serving(llama_server_binary, tmp_path) as runner:
+            feed = await runner.feed()
+            config = model_config()
+            assert (await runner.start(config))["accepted"] is True
+            pid = (await feed.status(config.uid, ModelStatus.RUNNING)).pid
+            assert pid is not None
+            keeper = os.getpgid(pid)
 
-                os.kill(pid, signal.SIGKILL)  # the exit is seen and reported with its code
-                crashed = await feed.status(config.uid, ModelStatus.ERROR, within=2)
-                assert crashed.exit_code == -signal.SIGKILL
+            os.kill(pid, signal.SIGKILL)  # the exit is seen and reported with its code
+            crashed = await feed.status(config.uid, ModelStatus.ERROR, within=2)
+            assert crashed.exit_code == -signal.SIGKILL
 
-                assert (await runner.start(config))["accepted"] is True
-                pid = (await feed.status(config.uid, ModelStatus.RUNNING)).pid
-                assert pid is not None
-                assert (await runner.stop(config.uid))["accepted"] is True
-                await feed.status(config.uid, ModelStatus.STOPPED)
-                assert gone(pid)
-            finally:
-                await runner.close()
-                await embedded.close()
+            assert (await runner.start(config))["accepted"] is True
+            pid = (await feed.status(config.uid, ModelStatus.RUNNING)).pid
+            assert pid is not None
+            assert (await runner.stop(config.uid))["accepted"] is True
+            await feed.status(config.uid, ModelStatus.STOPPED)
+            assert gone(pid)
         await until(lambda: gone(keeper), message="the keeper ended with the runner")
 
     uvloop.run(scenario())
