@@ -67,7 +67,11 @@ async def spawn(args: Sequence[str], *, group: int, env: dict[str, str] | None =
     if popen.stdout is not None:
         output = asyncio.StreamReader()
         reader = output
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), popen.stdout)
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), popen.stdout)
+        except BaseException:  # nobody would watch it: it must not run on
+            popen.kill()
+            raise
     return Child(popen, output, exited)
 
 
