@@ -7,17 +7,23 @@ the account name and key; the account cache decides at every request whether it 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from nicegui import app
 
 from auth.accounts import Account, Accounts
 from auth.first_start import SetupToken
 from auth.rate_limit import RateLimiter
+from auth.renewal import SessionRenewals
 from store.actor import LOCAL_ADMIN, Actor
 from store.errors import StoreError
 
 SESSION_KEY = "modeldeck.session"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def write_session(name: str, key: str) -> None:
+    app.storage.user[SESSION_KEY] = {"name": name, "key": key}
 
 
 def is_loopback(host: str) -> bool:
@@ -30,6 +36,7 @@ class Gate:
     accounts: Accounts = field(default_factory=Accounts)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     setup_token: SetupToken | None = None  # while no account exists
+    renewals: SessionRenewals = field(default_factory=SessionRenewals)
 
     def session_actor(self) -> Actor | None:
         """The actor of the current request's session; None when nobody (valid) is signed in."""
@@ -50,9 +57,16 @@ class Gate:
             raise StoreError("your session has ended: sign in again")
         return actor
 
+    def sign_in_path(self, account: Account, then: str) -> str:
+        """Where to send the browser to sign in with a fresh session id (auth/renewal.py), then go on."""
+        carried = {key: value for key, value in app.storage.user.items() if key != SESSION_KEY}
+        token = self.renewals.issue(account.name, account.key, str(app.storage.browser["id"]), carried)
+        return f"/login/renew?{urlencode({'pass': token, 'next': then})}"
+
     @staticmethod
     def sign_in(account: Account) -> None:
-        app.storage.user[SESSION_KEY] = {"name": account.name, "key": account.key}
+        """Sign this session in as it is (after a password change: the new key keeps it signed in)."""
+        write_session(account.name, account.key)
 
     @staticmethod
     def sign_out() -> None:

@@ -21,7 +21,8 @@ from auth.gate import Gate
 PUBLIC_PAGES = frozenset({"/login", "/setup"})
 PUBLIC_PREFIXES = (f"/_nicegui/{__version__}/",)  # NiceGUI's own scripts, styles and fonts
 PUBLIC_PATHS = frozenset({"/favicon.ico",  # and ui.pwa's manifest and icons, fetched without the cookie
-                          "/manifest.webmanifest", "/pwa/icon-192.png", "/pwa/icon-512.png"})
+                          "/manifest.webmanifest", "/pwa/icon-192.png", "/pwa/icon-512.png",
+                          "/login/renew", "/login/finish"})  # the sign-in's last hops (auth/renewal.py)
 SOCKET_PREFIX = "/_nicegui_ws/"
 
 

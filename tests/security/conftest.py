@@ -50,7 +50,8 @@ async def make_account(name: str, role: Role, password: str = PASSWORD) -> Accou
 
 
 async def on_page(user: User, path: str) -> None:
-    await until(lambda: bool(user.back_history) and user.back_history[-1].split("?")[0] == path,
+    """The page the browser shows now is `path` (after any redirects, such as a sign-in's last hops)."""
+    await until(lambda: bool(user.back_history) and user.client.page.path == path,
                 message=f"the browser is on {path}")
 
 
@@ -60,6 +61,10 @@ async def sign_in(user: User, name: str, password: str = PASSWORD, *, expect: st
     user.find(marker="login-password").clear().type(password)
     user.find(marker="login-submit").click()
     await on_page(user, expect)
+    # The simulated browser runs later clicks in this task's request context, which is still the
+    # sign-in page's (a real browser's events carry the request of the page they came from); a
+    # sign-in changes the session id, so open the page again as the person's next request.
+    await user.open(expect)
 
 
 @pytest.fixture

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import app, ui
 
 from auth.accounts import AccountError
-from auth.gate import Gate
+from auth.gate import Gate, write_session
 from auth.middleware import safe_next
 from db.user_record import Role
 from store import audit
@@ -31,8 +33,31 @@ def _card(title: str) -> ui.card:
 
 def register(gate: Gate) -> None:
     _login(gate)
+    _renew(gate)
     _setup(gate)
     _logout(gate)
+
+
+def _renew(gate: Gate) -> None:
+    """The two hops of a sign-in that give the browser a fresh session id (auth/renewal.py)."""
+
+    @app.get("/login/renew", include_in_schema=False)
+    def renew(request: Request, token: str = Query("", alias="pass"), next: str = "/") -> RedirectResponse:
+        fresh = gate.renewals.renew(token, str(request.session.get("id", "")))
+        if fresh is None:
+            return RedirectResponse("/login", status_code=303)
+        app.storage.user.clear()  # the old id signs nobody in; what else it held is carried by the pass
+        request.session["id"] = fresh
+        return RedirectResponse(f"/login/finish?{urlencode({'pass': token, 'next': next})}", status_code=303)
+
+    @app.get("/login/finish", include_in_schema=False)
+    def finish(request: Request, token: str = Query("", alias="pass"), next: str = "/") -> RedirectResponse:
+        granted = gate.renewals.finish(token, str(request.session.get("id", "")))
+        if granted is None:
+            return RedirectResponse("/login", status_code=303)
+        app.storage.user.update(granted.carried)
+        write_session(granted.name, granted.key)
+        return RedirectResponse(safe_next(next), status_code=303)
 
 
 def _login(gate: Gate) -> None:
@@ -61,9 +86,8 @@ def _login(gate: Gate) -> None:
                 answer("Wrong user name or password." + (f" {_too_many(wait)}" if wait else ""))
                 return
             gate.limiter.forget(*keys)
-            gate.sign_in(account)
             await audit.record_alone(account.name, "sign-in", address=address)
-            ui.navigate.to(target)
+            ui.navigate.to(gate.sign_in_path(account, target))
 
         with _card("Sign in to ModelDeck"):
             if gate.accounts.empty:
@@ -102,8 +126,7 @@ def _setup(gate: Gate) -> None:
                 return
             gate.setup_token = None  # used up
             gate.limiter.forget(*keys)
-            gate.sign_in(account)
-            ui.navigate.to("/")
+            ui.navigate.to(gate.sign_in_path(account, "/"))
 
         with _card("Create the first admin account"):
             token_input = ui.input("Setup token", value=token).classes("w-full").mark("setup-token")
