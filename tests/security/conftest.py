@@ -51,7 +51,7 @@ async def make_account(name: str, role: Role, password: str = PASSWORD) -> Accou
 
 async def on_page(user: User, path: str) -> None:
     """The page the browser shows now is `path` (after any redirects, such as a sign-in's last hops)."""
-    await until(lambda: bool(user.back_history) and user.client.page.path == path,
+    await until(lambda: user.client is not None and user.client.page.path == path,
                 message=f"the browser is on {path}")
 
 
