@@ -15,10 +15,11 @@ from typing import Any
 from fastapi.responses import Response
 from nicegui import app, ui
 
+from ui.theme import PRIMARY as THEME_COLOR  # the header's colour is the installed app's
+
 STATIC_DIR = Path(__file__).parent / "static"
 ICON_ROUTE = "/pwa"  # the icons in STATIC_DIR; auth.middleware lets these paths through unsigned
 MANIFEST_ROUTE = "/manifest.webmanifest"
-THEME_COLOR = "#3b5bdb"  # the header's primary colour
 BACKGROUND_COLOR = "#121212"  # Quasar's dark page colour: the splash screen while the app starts
 ICON_SIDES = (192, 512)
 

@@ -15,6 +15,13 @@ NAVIGATION = (("Models", "/"), ("Discover", "/discover"), ("Dashboard", "/dashbo
 ADMIN_NAVIGATION = (("Users", "/users"), ("Audit", "/audit"))
 TOUCH = "min-h-[44px] min-w-[44px]"  # the smallest comfortable target for a thumb
 LINK_ICONS = {"connected": "cloud_done", "reconnecting": "cloud_sync", "not connected": "cloud_off"}
+PRIMARY = "#3b5bdb"
+
+
+def page_look() -> None:
+    """The colours of every page, the sign-in pages included: dark or light as the device is."""
+    ui.dark_mode(None)
+    ui.colors(primary=PRIMARY)
 
 
 def connection_indicator(link: RunnerLink) -> None:
@@ -39,8 +46,7 @@ def account_menu(actor: Actor) -> None:
 @contextmanager
 def frame(title: str, link: RunnerLink, actor: Actor | None = None) -> Iterator[None]:
     """Header and a centred, phone-friendly content column; with `actor`, their links and account menu."""
-    ui.dark_mode(None)  # follow the device
-    ui.colors(primary="#3b5bdb")
+    page_look()
     ui.page_title(f"{title} · ModelDeck")
     failure_toasts()
     with ui.header().classes("items-center justify-between no-wrap px-2 md:px-4 py-1"):

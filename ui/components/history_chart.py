@@ -8,16 +8,23 @@ from nicegui import ui
 
 from store.history import Series, Window
 
+# ECharts draws text and grid lines in fixed colours, not the page's: a mid grey and a translucent one
+# read on the light and the dark theme alike (text about 4:1 against both backgrounds).
+TEXT = {"color": "#7a818c"}
+GRID_LINE = {"lineStyle": {"color": "rgba(128, 128, 128, 0.25)"}}
+
 
 class HistoryChart(ui.echart):
     def __init__(self, names: tuple[str, ...], unit: str = "") -> None:
         super().__init__({
             "animation": False,
             "tooltip": {"trigger": "axis"},
-            "legend": {"top": 0, "type": "scroll"},
+            "legend": {"top": 0, "type": "scroll", "textStyle": TEXT},
             "grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
-            "xAxis": {"type": "time", "axisLabel": {"hideOverlap": True}},  # time labels must not collide
-            "yAxis": {"type": "value", "name": unit, "min": 0},
+            "xAxis": {"type": "time", "axisLabel": {"hideOverlap": True, **TEXT},  # labels must not collide
+                      "axisLine": GRID_LINE},
+            "yAxis": {"type": "value", "name": unit, "min": 0, "nameTextStyle": TEXT, "axisLabel": TEXT,
+                      "splitLine": GRID_LINE},
             "series": [{"name": name, "type": "line", "showSymbol": False, "connectNulls": False, "data": []}
                        for name in names],
         })

@@ -14,6 +14,7 @@ from auth.gate import Gate, write_session
 from auth.middleware import safe_next
 from db.user_record import Role
 from store import audit
+from ui.theme import page_look
 
 NAME_KEY_MAX = 64  # what a typed name may add to the rate limiter's memory
 
@@ -24,7 +25,7 @@ def _too_many(wait_s: float) -> str:
 
 def _card(title: str) -> ui.card:
     ui.page_title(f"{title} · ModelDeck")
-    ui.dark_mode(None)
+    page_look()
     card = ui.card().classes("absolute-center w-11/12 max-w-sm gap-2")
     with card:
         ui.label(title).classes("text-xl font-bold")
