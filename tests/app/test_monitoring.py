@@ -7,6 +7,7 @@ import os
 import signal
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -14,6 +15,7 @@ import httpx
 from nicegui import ui
 from nicegui.testing import User, user_simulation
 
+from store.deck import LOG_LINES_KEPT
 from store.history import Window
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, llama_servers, uid_of
@@ -150,3 +152,23 @@ async def test_a_crash_is_listed_with_its_exit_code_and_last_lines(user: User, d
     with user.scope(marker="crash-timeline"):
         await user.should_see("exit code -9")
         await user.should_see("Last lines")
+
+
+async def test_the_download_holds_every_stored_line_not_only_those_in_memory(deck_home: DeckHome) -> None:
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open("/")
+        await add_model(user, deck_home, "verbose")
+    uid = uid_of(deck_home, "verbose")
+    first = datetime.now(UTC) - timedelta(hours=1)  # recent: older lines would fall to the retention
+    count = LOG_LINES_KEPT + 500  # after a restart the store holds the newest LOG_LINES_KEPT
+    stamps = [first + timedelta(seconds=n, microseconds=123) for n in range(count)]
+    stamps[498:503] = [stamps[500]] * 5  # five lines in one instant, across the edge of the store's window
+    texts = [f"line {n}" if not 498 <= n < 503 else "same instant" for n in range(count)]
+    with closing(sqlite3.connect(deck_home.db_path)) as db, db:
+        db.executemany("INSERT INTO log_line (uid, at, level, text) VALUES (?, ?, 'I', ?)",
+                       [(uid, str(at), text) for at, text in zip(stamps, texts, strict=True)])
+    async with user_simulation(main_file=MAIN) as user:
+        await user.open(f"/logs?model={uid}")
+        user.find(marker="log-download").click()
+        downloaded = (await user.download.next()).text.splitlines()
+    assert [line.split(" verbose I ", 1)[1] for line in downloaded] == texts

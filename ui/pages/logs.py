@@ -1,5 +1,5 @@
 """The logs page: a live tail of every model's output (or one model's: /logs?model=<uid>), filtered
-by model, level and text, with pause and download.
+by model, level and text, with pause, and a download of every stored line that matches.
 
 Lines from the store are gathered as they arrive and drawn by a timer a few times a second, in one
 chunk per draw and at most SCREEN_LINES on screen, so a server printing thousands of lines a second
@@ -17,6 +17,7 @@ from protocol.messages import LogLine
 from store import ModelDeck
 from store.actor import Actor
 from store.log_filter import LEVELS, LogFilter, kept_lines, line_text
+from store.log_history import every_line
 from ui.components.log_tail import LogTail
 from ui.theme import frame
 
@@ -38,8 +39,8 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
         def texts(lines: list[tuple[str, LogLine]]) -> list[str]:
             return [line_text(name_of(uid), line) for uid, line in lines]
 
-        def download() -> None:
-            lines = texts(kept_lines(deck.logs, wanted))
+        async def download() -> None:
+            lines = texts(await every_line(deck, wanted))
             ui.download.content("".join(f"{line}\n" for line in lines).encode(), "modeldeck-logs.txt", "text/plain")
 
         with frame("Logs", deck.link, who):
