@@ -97,6 +97,10 @@ async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_histor
         assert speed in chart_points(user, "model-chart", "tokens/s")  # loaded from SQLite
         host_points = len(chart_points(user, "host-chart", "CPU %"))
         await until(lambda: len(chart_points(user, "host-chart", "CPU %")) > host_points, message="a live point")
+        [host_chart] = user.find(marker="host-chart").elements
+        assert isinstance(host_chart, ui.echart)
+        with_values = [s["name"] for s in host_chart.options["series"] if chart_points(user, "host-chart", s["name"])]
+        assert "CPU %" in with_values and host_chart.options["legend"]["data"] == with_values  # no empty GPU entry
 
     async with user_simulation(main_file=MAIN) as user:
         await user.open("/dashboard")

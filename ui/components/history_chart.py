@@ -19,7 +19,7 @@ class HistoryChart(ui.echart):
         super().__init__({
             "animation": False,
             "tooltip": {"trigger": "axis"},
-            "legend": {"top": 0, "type": "scroll", "textStyle": TEXT},
+            "legend": {"top": 0, "type": "scroll", "textStyle": TEXT, "data": []},
             "grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
             "xAxis": {"type": "time", "axisLabel": {"hideOverlap": True, **TEXT},  # labels must not collide
                       "axisLine": GRID_LINE},
@@ -30,11 +30,18 @@ class HistoryChart(ui.echart):
         })
         self.classes("w-full h-64")
         self.window = Window.MINUTES_15
+        self.names = names
+
+    def _legend_lists(self, filled: set[str]) -> None:
+        """Only series with a value get a legend entry: no "GPU %" on a machine without a GPU."""
+        self.options["legend"]["data"] = [name for name in self.names if name in filled]
 
     def show(self, series: Series, window: Window) -> None:
         self.window = window
         for entry in self.options["series"]:
             entry["data"] = [list(point) for point in series.get(entry["name"], [])]
+        self._legend_lists({entry["name"] for entry in self.options["series"]
+                            if any(value is not None for _, value in entry["data"])})
         self.update()
 
     def append(self, at: datetime, values: dict[str, float | None]) -> None:
@@ -49,4 +56,7 @@ class HistoryChart(ui.echart):
             data.append([at_ms, values.get(entry["name"])])
             while data and data[0][0] < start_ms:
                 data.pop(0)
+        listed = set(self.options["legend"]["data"])
+        if new := {name for name, value in values.items() if value is not None} - listed:
+            self._legend_lists(listed | new)
         self.update()
