@@ -4,9 +4,10 @@ Why a keeper process: a SIGKILLed runner runs no cleanup (no atexit, no finally,
 A small keeper (keeper.py) leads a process group and holds the read end of a pipe whose only write
 end stays in the runner; when the runner dies, by any means, the kernel closes that end, the keeper
 reads EOF and SIGKILLs its group. Each llama-server is spawned straight into that group
-(`process_group=`: setpgid happens in the child before exec), so from its first instruction it is
-covered: there is no window in which a runner's death leaves it behind, as there would be with a
-wrapper such as `setpriv --pdeathsig` that sets the lifeline only after it runs.
+(`process_group=`: setpgid happens in the child before exec). There is no window in which a
+runner's death leaves one behind: until its exec the child holds a copy of the pipe's write end
+(close-on-exec), so the keeper cannot see EOF before the child is in the group. A wrapper such as
+`setpriv --pdeathsig` would leave one, as it sets its lifeline only once it runs.
 
 Why not prctl(PR_SET_PDEATHSIG) in a preexec_fn: any preexec_fn makes subprocess fork instead of
 vfork and run Python in the child, about 8 ms in the dashboard's large process against 1 ms without,
