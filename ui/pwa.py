@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.responses import Response
 from nicegui import app, ui
 
-from ui.theme import PRIMARY as THEME_COLOR  # the header's colour is the installed app's
+from ui.theme import PRIMARY  # the header's colour is the installed app's
 
 STATIC_DIR = Path(__file__).parent / "static"
 ICON_ROUTE = "/pwa"  # the icons in STATIC_DIR; auth.middleware lets these paths through unsigned
@@ -63,7 +63,7 @@ def manifest() -> dict[str, Any]:
         "scope": "/",
         "display": "standalone",
         "orientation": "any",
-        "theme_color": THEME_COLOR,
+        "theme_color": PRIMARY,
         "background_color": BACKGROUND_COLOR,
         "icons": [{"src": f"{ICON_ROUTE}/icon-{side}.png", "sizes": f"{side}x{side}", "type": "image/png",
                    "purpose": "any maskable"} for side in ICON_SIDES],
@@ -91,7 +91,7 @@ RECOVER_JS = """
 
 HEAD_HTML = f"""
 <link rel="manifest" href="{MANIFEST_ROUTE}">
-<meta name="theme-color" content="{THEME_COLOR}">
+<meta name="theme-color" content="{PRIMARY}">
 <meta name="mobile-web-app-capable" content="yes">
 <meta name="apple-mobile-web-app-capable" content="yes">
 <meta name="apple-mobile-web-app-title" content="ModelDeck">

@@ -25,10 +25,7 @@ async def test_start_and_stop_reach_every_browser_and_the_database(user: User, s
     await user.open("/")
     await second_user.open("/")
     await user.should_see("runner connected")
-    await add_model(user, deck_home, "live", ctx_size=256)
-    uid = uid_of(deck_home, "live")
-    user.find(marker=f"start-{uid}").click()
-    await until(lambda: deck_home.row("live")["status"] == "running", within=15, message="running in the DB")
+    uid = await start_model(user, deck_home, "live")  # waits for running in the DB
     await second_user.should_see("running")
     [server] = llama_servers()
     assert "--port" in server.cmdline()
