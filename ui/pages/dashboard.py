@@ -25,6 +25,7 @@ from store.history import (
 from ui.components.history_chart import HistoryChart
 from ui.components.host_panel import host_panel
 from ui.components.model_figures import model_figures
+from ui.components.server_panel import about_server
 from ui.theme import frame
 
 GRID = "w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"
@@ -47,6 +48,7 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
         with frame("Dashboard", deck.link, who):
             ui.label("Dashboard").classes("text-2xl font-bold")
             host_panel(deck.monitor.host, deck.monitor.totals)
+            about_server(deck.link.server)
             ui.label("Models").classes("text-xl font-bold")
             figures()
             with ui.row().classes("w-full items-center justify-between"):
