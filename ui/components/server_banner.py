@@ -79,8 +79,10 @@ class BuildLinesDialog(ui.dialog):
         self.server = server
         with self, ui.card().classes("w-full max-w-3xl"):
             ui.label("The build's last lines").classes("text-lg font-bold")
-            self.lines = ui.code("", language="text").classes("w-full max-h-[60vh] overflow-auto text-xs").mark(
-                "build-lines")
+            # A plain label, not ui.code: this dialog is built with every page, and a code block costs a Markdown
+            # renderer each time.
+            self.lines = ui.label().classes("w-full max-h-[60vh] overflow-auto font-mono text-xs whitespace-pre-wrap "
+                                            "break-all").mark("build-lines")
             with ui.row().classes("self-end gap-2"):
                 ui.button("Refresh", on_click=self.load).props("flat").classes("min-h-[44px]")
                 ui.button("Close", on_click=self.close).props("flat").classes("min-h-[44px]")
@@ -91,7 +93,7 @@ class BuildLinesDialog(ui.dialog):
         except StoreError as exc:
             ui.notify(str(exc), type="negative")
             return
-        self.lines.content = "\n".join(lines) or "(no lines yet)"
+        self.lines.text = "\n".join(lines) or "(no lines yet)"
 
     async def show(self) -> None:
         self.open()
