@@ -56,8 +56,10 @@ def progress_line(info: LlamaServerInfo | None) -> str:
         what += f": step {build.step} of {build.steps} ({build.percent:.0f} %)"
     elif build.percent is not None:
         what += f": {build.percent:.0f} %"
+    if _failed(info):
+        return f"stopped while {what}, after {duration(build.elapsed_s)}"
     parts = [what, f"{duration(build.elapsed_s)} elapsed"]
-    if build.remaining_s is not None and info is not None and info.phase is ServerPhase.BUILDING:
+    if build.remaining_s is not None:
         parts.append(f"about {duration(build.remaining_s)} left")
     return " · ".join(parts)
 
