@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from protocol.messages import Placement
 from runner.logs import parse_line, read_placement
+from ui.components.model_card import placement_line
 
 CUDA_LOAD = [
     "0.00.120.001 I llama_model_load_from_file_impl: using device CUDA0 (NVIDIA H200) (0000:19:00.0) - 142000 MiB free",
@@ -37,3 +38,11 @@ def test_a_model_kept_on_the_cpu_by_a_gpu_build_says_none_offloaded() -> None:
 def test_other_lines_say_nothing_about_placement() -> None:
     assert _placement(["0.00.010.615 I srv  llama_server: model loaded",
                        "0.00.013.403 I load_tensors:   CPU_Mapped model buffer size =     0.49 MiB"]) is None
+
+
+def test_the_card_says_where_the_model_runs() -> None:
+    assert placement_line(_placement(CUDA_LOAD)) == "on CUDA0 (NVIDIA H200), CUDA1 (NVIDIA H200) · 33 of 33 layers"
+    assert placement_line(Placement()) == "on the CPU"
+    assert placement_line(Placement(devices=["CUDA0 (NVIDIA H200)"], layers_offloaded=0, layers_total=33)) == (
+        "on the CPU (0 of 33 layers on a GPU)")
+    assert placement_line(None) == ""  # not said (the log was turned down): the card says nothing
