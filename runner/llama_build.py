@@ -154,6 +154,8 @@ class Build:
         target = self.plan.binary
         if await asyncio.to_thread(binary_works, target):
             return target
+        if self.plan.source is not None and not await asyncio.to_thread(self.plan.source.is_file):
+            raise BuildFailed(f"{SOURCE_ENV} names {self.plan.source}, which is not a file")
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="modeldeck-llama-build-") as tmp, \
                 self.plan.log_file.open("w", encoding="utf-8") as self._log:
