@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import aiohttp
+import pytest
 
 from protocol.config import ModelConfig
 from protocol.messages import MetricsEvent
 from protocol.status import ModelStatus
 from runner.host import HostSampler, Nvml
 from runner.logs import exit_reason, parse_line
-from runner.metrics import parse_prometheus
+from runner.metrics import LiveSpeed, SlotProgress, parse_prometheus, read_slots
 from tests.runner.conftest import RunnerClient
 
 PROMETHEUS = """# HELP llamacpp:prompt_tokens_total Number of prompt tokens processed.
@@ -84,3 +89,71 @@ async def test_metrics_follow_a_completion(runner: RunnerClient, model_config: C
     assert sample.cpu_percent is not None
     _, snapshot = await runner.get("/v1/snapshot")
     assert snapshot["processes"][0]["metrics"]["total_slots"] == 2
+
+
+async def test_tokens_per_second_is_live_while_a_request_generates(
+        runner: RunnerClient, model_config: Callable[..., ModelConfig], tiny_model: Callable[..., Path]) -> None:
+    """A long completion (800 tokens at temperature 0, a few seconds on a bigger tiny model): a metrics
+    sample taken while it still runs shows the speed llama-server itself measures for it so far."""
+    model = tiny_model("speed.gguf", n_embd=384, n_layer=6, n_head=6, n_head_kv=6, n_ff=768, n_ctx=1024)
+    config = model_config(model_path=str(model), ctx_size=1024)
+    feed = await runner.feed()
+    await runner.start(config)
+    running = await feed.status(config.uid, ModelStatus.RUNNING, within=30)
+    theirs: list[dict[str, Any]] = []  # llama-server's own timings of this request, chunk by chunk
+    finished = asyncio.Event()
+
+    async def generate() -> None:
+        body = {"prompt": "hello", "n_predict": 800, "temperature": 0, "ignore_eos": True,
+                "stream": True, "timings_per_token": True}
+        async with runner.session.post(f"http://127.0.0.1:{running.port}/completion", json=body) as answer:
+            async for raw in answer.content:
+                line = raw.decode().strip()
+                if line.startswith("data: ") and "timings" in (chunk := json.loads(line[6:])):
+                    theirs.append(chunk["timings"])
+        finished.set()
+
+    generation = asyncio.create_task(generate())
+
+    def mid_generation(event: object) -> bool:  # a second of decoding behind it: llama-server's figure has settled
+        return (isinstance(event, MetricsEvent) and event.uid == config.uid and not finished.is_set()
+                and bool(theirs) and theirs[-1]["predicted_ms"] >= 1000)
+
+    event = await feed.wait_for(mid_generation, within=60)
+    assert isinstance(event, MetricsEvent)
+    so_far, still_running = theirs[-1], not finished.is_set()
+    await generation
+    assert still_running and event.sample.busy_slots == 1
+    assert event.sample.tokens_per_second == pytest.approx(so_far["predicted_per_second"], rel=0.10)
+    assert theirs[-1]["predicted_n"] == 800
+
+
+def _slot(task: int, decoded: int, prompt: int = 5, processing: bool = True) -> dict[int, SlotProgress]:
+    return {0: SlotProgress(task=task, processing=processing, prompt_processed=prompt, decoded=decoded)}
+
+
+def test_live_speed_counts_only_what_a_slot_did_while_seen_at_work() -> None:
+    speed = LiveSpeed(window_s=3.0)
+    assert speed.update(_slot(1, 0, prompt=0), at=10.0) == (None, None)  # one reading: no rate yet
+    assert speed.update(_slot(1, 0, prompt=512), at=10.5) == (None, 1024.0)  # reading a long prompt
+    assert speed.update(_slot(1, 30, prompt=600), at=11.0) == (None, None)  # the prompt's time is not generation's
+    assert speed.update(_slot(1, 80, prompt=600), at=11.5) == (100.0, None)
+    assert speed.update(_slot(1, 80, processing=False), at=12.0) == (None, None)  # done: the gauges speak
+    assert speed.update(_slot(2, 40), at=12.5) == (None, None)  # a new request starts afresh
+    assert speed.update(_slot(2, 60), at=13.0) == (40.0, None)
+    for second in range(1, 8):  # the window keeps the last 3 s (plus the reading just before)
+        speed.update(_slot(2, 60 + 10 * second), at=13.0 + second)
+    assert speed.update(_slot(2, 200), at=21.0) == ((200 - 110) / 3, None)  # since the reading at 18 s
+    assert speed.update(None, at=22.0) == (None, None)  # no answer: start afresh rather than read a burst
+    assert speed.update(_slot(2, 300), at=23.0) == (None, None)
+
+
+def test_slots_are_read_leniently() -> None:
+    text = json.dumps([{"id": 0, "is_processing": False},
+                       {"id": 1, "is_processing": True, "id_task": 7, "n_prompt_tokens_processed": 5,
+                        "next_token": [{"n_decoded": 42}]},
+                       "junk", {"id": 2, "is_processing": True, "next_token": "odd"}])
+    assert read_slots(text) == {0: SlotProgress(task=None, processing=False, prompt_processed=0, decoded=0),
+                                1: SlotProgress(task=7, processing=True, prompt_processed=5, decoded=42),
+                                2: SlotProgress(task=None, processing=True, prompt_processed=0, decoded=0)}
+    assert read_slots("not json") is None and read_slots("{}") is None
