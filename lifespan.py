@@ -38,7 +38,7 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
 
 def modeldeck_lifespan(services: Services) -> Lifespan:
     """Open: migrate and load the database, restore logs and accounts, scan the model folders in the
-    background, link to the runner. Close in reverse: nothing applied is lost."""
+    background (and again whenever they change), link to the runner. Close in reverse: nothing applied is lost."""
     settings, deck, gate = services.settings, services.deck, services.gate
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
@@ -52,12 +52,13 @@ def modeldeck_lifespan(services: Services) -> Lifespan:
             if not gate.open:
                 gate.setup_token = SetupToken() if gate.accounts.empty else None
                 announce(base_url(settings.host, settings.port), gate.setup_token)
-            first_scan = asyncio.create_task(services.catalog.scan(), name="first model folder scan")
+            watching = asyncio.create_task(services.catalog.keep_current(settings.rescan_s),
+                                           name="model folder scans")
             try:
                 async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
                     yield
             finally:
-                first_scan.cancel()
+                watching.cancel()
 
     return lifespan
 

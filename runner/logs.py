@@ -1,7 +1,8 @@
 """llama-server's output, line by line: level parsing, a bounded buffer, and why a server died.
 
 llama-server writes ``0.00.021.653 I srv  llama_server: ...`` (levels I, W, E, D) once its logger
-is up; argument errors come earlier as plain ``error: ...`` lines, which count as E here.
+is up; argument errors come earlier as plain ``error: ...`` lines, which count as E here. The runner
+adds lines of its own to a model's log (``ModelDeck: stopped (SIGTERM) after 12 ms``), with a level.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _USING_DEVICE = re.compile(r"using device (\S+) \(([^)]*)\)")
 _OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
 Level = Literal["I", "W", "E", "D", "?"]
+OWN_PREFIX = "ModelDeck: "
 
 
 def parse_line(raw: str, at: datetime | None = None) -> LogLine:
@@ -33,6 +35,41 @@ def parse_line(raw: str, at: datetime | None = None) -> LogLine:
     lowered = raw.lstrip().lower()
     level: Level = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
     return LogLine(at=at, level=level, text=raw)
+
+
+def own_line(text: str, level: Level = "I") -> LogLine:
+    """A line ModelDeck itself writes into a model's log: what it did to the server, or saw it do."""
+    return LogLine(at=datetime.now(UTC), level=level, text=OWN_PREFIX + text)
+
+
+def duration(seconds: float) -> str:
+    """`12 ms`, `1.2 s`, `3 min 5 s`: as a person reads how long something took."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def signal_name(returncode: int) -> str:
+    """`SIGKILL` for a return code of -9."""
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def exit_line(returncode: int | None, ran_s: float) -> LogLine:
+    """What the runner writes when a server ends without being asked to."""
+    ran = f"after running {duration(ran_s)}"
+    if returncode is None:
+        return own_line(f"llama-server ended {ran}", "E")
+    if returncode < 0:
+        return own_line(f"llama-server was killed by {signal_name(returncode)} {ran}", "E")
+    if returncode == 0:
+        return own_line(f"llama-server exited on its own (code 0) {ran}")
+    return own_line(f"llama-server exited with code {returncode} {ran}", "E")
 
 
 def read_placement(text: str, placement: Placement | None) -> Placement | None:
@@ -71,8 +108,9 @@ _WRAPPERS = ("failed to load model", "error loading model", "encountered an erro
 
 
 def exit_reason(lines: Iterable[LogLine], returncode: int | None) -> str:
-    """Why a server stopped, for a person: its last error line, else the signal, else its last words."""
-    lines = list(lines)
+    """Why a server stopped, for a person: its last error line, else the signal, else its last words
+    (its own: what the runner wrote beside them says nothing new)."""
+    lines = [line for line in lines if not line.text.startswith(OWN_PREFIX)]
     errors = [" ".join(line.text.split()) for line in lines if line.level == "E" and line.text.strip()]
     errors = [text for text in errors if not any(g in text for g in _FAREWELLS)]
     if errors:
@@ -82,10 +120,7 @@ def exit_reason(lines: Iterable[LogLine], returncode: int | None) -> str:
         cause, last = (causes or errors)[0], errors[-1]
         return cause if cause == last else f"{cause} ({last})"
     if returncode is not None and returncode < 0:
-        try:
-            return f"killed by signal {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
+        return f"killed by signal {signal_name(returncode).removeprefix('signal ')}"
     words = [line.text.strip() for line in lines if line.text.strip()]
     if words:
         return words[-1]

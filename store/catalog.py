@@ -3,6 +3,8 @@
 The scan reads only files that changed since the last one (cached in SQLite by path, size and
 mtime), reports progress through a bindable object, and fills each configured model's `info`
 and `fit` so cards and forms can say what a model is and whether it will fit before it starts.
+While the app runs the catalog looks at the folders every few seconds (names, sizes and times
+only) and scans again when they changed, so a file copied in shows up by itself.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tortoise.exceptions import BaseORMException
 from discovery import (
     FitEstimate,
     FoundModel,
+    FolderListing,
     FreeMemory,
     GgufError,
     GgufInfo,
@@ -25,6 +28,7 @@ from discovery import (
     TortoiseScanCache,
     estimate_fit,
     free_memory,
+    list_model_dirs,
     read_gguf_info,
     scan_model_dirs,
     suggest_config,
@@ -69,13 +73,13 @@ class ModelCatalog:
         self._scan_lock = asyncio.Lock()
         self._infos: dict[str, GgufInfo] = {}
 
-    async def scan(self) -> ScanResult:
+    async def scan(self, listing: FolderListing | None = None) -> ScanResult:
         """Scan the folders (one scan at a time: a second caller waits for and shares the next result)."""
         async with self._scan_lock:
             self.progress.running = True
             try:
                 self.result = await scan_model_dirs(self.allowed_dirs, cache=_CacheIgnoringWriteFailures(),
-                                                    on_progress=self._report)
+                                                    on_progress=self._report, listing=listing)
             finally:
                 self.progress.running = False
             self._infos = {found.path: found.info for found in self.result.models}
@@ -84,6 +88,19 @@ class ModelCatalog:
             await self.describe_deck()
             self.scanned.emit()
             return self.result
+
+    async def keep_current(self, every_s: float) -> None:
+        """Scan now, then list the folders every `every_s` and scan again when what they hold changed: a file
+        copied in, grown, replaced or removed. Runs until cancelled; a failing look is logged and retried."""
+        await self.scan()
+        while True:
+            await asyncio.sleep(every_s)  # a pacing timer, not synchronisation
+            try:
+                listing = await asyncio.to_thread(list_model_dirs, self.allowed_dirs)
+                if self.result is None or listing != self.result.listing:
+                    await self.scan(listing)
+            except Exception:  # a folder that vanished, a database hiccup: the next look tries again
+                log.exception("looking at the model folders failed")
 
     def _report(self, done: int, total: int) -> None:
         self.progress.done, self.progress.total = done, total

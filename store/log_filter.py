@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from protocol.messages import LogLine
 
-LEVELS = {"E": "errors", "W": "warnings", "I": "info", "D": "debug", "?": "other"}
+# A line's level in plain words, as the log view and the downloaded file show it. "output": a line the
+# server printed without a level (its early start-up lines, anything a library prints by itself).
+LEVEL_WORDS = {"E": "error", "W": "warning", "I": "info", "D": "debug", "?": "output"}
+LEVELS = {"E": "errors", "W": "warnings", "I": "info", "D": "debug", "?": "output without a level"}  # the filter
 
 
 @dataclass(frozen=True)
@@ -36,4 +39,4 @@ def kept_lines(logs: Mapping[str, Iterable[LogLine]], wanted: LogFilter,
 
 
 def line_text(model_name: str, line: LogLine) -> str:
-    return f"{line.at:%Y-%m-%d %H:%M:%S} {model_name} {line.level} {line.text}"
+    return f"{line.at:%Y-%m-%d %H:%M:%S} {model_name} {LEVEL_WORDS.get(line.level, 'output'):<7} {line.text}"

@@ -107,7 +107,7 @@ async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_histor
         cast(ui.toggle, window).value = Window.HOURS_24
         await until(lambda: speed in chart_points(user, "model-chart", "tokens/s"), message="the 24 h window")
         await user.open("/logs")
-        assert any(" busy I " in line for line in texts_in(user, "log-view"))  # what it printed before the restart
+        assert any(" busy info " in line for line in texts_in(user, "log-view"))  # what it printed before the restart
 
 
 async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User, deck_home: DeckHome) -> None:
@@ -118,7 +118,7 @@ async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User,
     user.find(marker="log-text").type("model")
     cast(ui.select, user.find(marker="log-level").elements.pop()).value = "I"
     await until(lambda: texts_in(user, "log-view") and all(
-        " talkative I " in line and "model" in line.casefold() for line in texts_in(user, "log-view")),
+        " talkative info " in line and "model" in line.casefold() for line in texts_in(user, "log-view")),
         message="only matching lines")
     shown = texts_in(user, "log-view")
     user.find(marker="log-download").click()
@@ -173,4 +173,4 @@ async def test_the_download_holds_every_stored_line_not_only_those_in_memory(dec
         await user.open(f"/logs?model={uid}")
         user.find(marker="log-download").click()
         downloaded = (await user.download.next()).text.splitlines()
-    assert [line.split(" verbose I ", 1)[1] for line in downloaded] == texts
+    assert [line.split(" verbose info    ", 1)[1] for line in downloaded] == texts
