@@ -14,8 +14,10 @@ import httpx
 from nicegui import ui
 from nicegui.testing import User
 
+from protocol.messages import LogLine
 from store.deck import LOG_LINES_KEPT
 from store.history import Window
+from store.log_filter import line_text
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, llama_servers, uid_of
 from tests.simulation import started_app
@@ -174,3 +176,18 @@ async def test_the_download_holds_every_stored_line_not_only_those_in_memory(dec
         user.find(marker="log-download").click()
         downloaded = (await user.download.next()).text.splitlines()
     assert [line.split(" verbose info    ", 1)[1] for line in downloaded] == texts
+
+
+async def test_log_lines_show_their_level_in_plain_words(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    uid = await start_and_wait(user, deck_home, "worded")
+    await user.open(f"/logs?model={uid}")
+    await until(lambda: any("ModelDeck: started pid" in line for line in texts_in(user, "log-view")),
+                message="ModelDeck's own start line")
+    lines = texts_in(user, "log-view")
+    assert next(line for line in lines if "ModelDeck: started pid" in line).split()[3] == "info"
+    assert all(line.split()[3] in {"info", "warning", "error", "debug", "output"} for line in lines), lines
+    unparsed = LogLine(at=datetime.now(UTC), level="?", text="something printed without a level")
+    assert line_text("worded", unparsed).split()[3] == "output"
+    [level] = user.find(marker="log-level").elements
+    assert isinstance(level, ui.select) and "?" in level.options and level.options["?"] == "output without a level"

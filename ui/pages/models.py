@@ -14,7 +14,7 @@ from ui.components.model_card import model_card
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import ModelInfoDialog
 from ui.services import Services
-from ui.theme import frame
+from ui.theme import TOUCH, frame
 
 
 class PageActions:
@@ -75,7 +75,7 @@ class PageActions:
 
 
 def register(services: Services) -> None:
-    deck, allowed_dirs = services.deck, services.settings.allowed_model_dirs
+    deck, catalog, allowed_dirs = services.deck, services.catalog, services.settings.allowed_model_dirs
 
     @ui.page("/")
     def models_page() -> None:
@@ -88,16 +88,34 @@ def register(services: Services) -> None:
             grids.clear()
             states = deck.in_order()
             if not states:
-                with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
-                    ui.icon("inventory_2", size="3rem").classes("opacity-60")
-                    ui.label("No models yet").classes("text-xl font-bold")
-                    folders = ", ".join(str(d) for d in allowed_dirs)
-                    ui.label(f"Put a .gguf file in {folders}, then press Add model to configure it.")
+                empty_state()
                 return
             with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3") as grid:
                 grids.append(grid)
                 for state in states:
                     shown[state.uid] = model_card(state, actions, read_only=read_only)
+
+        def empty_state() -> None:
+            """What to do first: Discover when the folders hold models (the catalog knows how many), else where
+            to put one."""
+            found = len(catalog.result.models) if catalog.result is not None else 0
+            with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
+                ui.icon("inventory_2", size="3rem").classes("opacity-60")
+                ui.label("No models yet").classes("text-xl font-bold")
+                if found:
+                    files = "1 GGUF model" if found == 1 else f"{found} GGUF models"
+                    ui.label(f"The model folders hold {files}. Discover shows what each one is and adds it "
+                             "in one tap.")
+                    ui.link("Open Discover", "/discover").classes(
+                        f"{TOUCH} px-4 flex items-center justify-center font-bold").mark("to-discover")
+                else:
+                    folders = ", ".join(str(d) for d in allowed_dirs)
+                    ui.label(f"Put a .gguf file in {folders}: it shows up in Discover by itself. Or press Add model "
+                             "to configure one by hand.")
+
+        def scanned() -> None:
+            if not shown:  # the empty state counts the files the catalog knows
+                cards.refresh()
 
         def card_added(state: ModelState) -> None:
             """One new card in its place: re-rendering a deck of 200 cards for one would take seconds."""
@@ -132,3 +150,4 @@ def register(services: Services) -> None:
             cards()
         deck.added.subscribe(card_added)
         deck.removed.subscribe(card_removed)
+        catalog.scanned.subscribe(scanned)
