@@ -43,7 +43,7 @@ def main() -> None:
     build(settings)
     Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
     Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    ui.run(host=settings.host, port=settings.port, title="ModelDeck", reload=False, show=False,
+    ui.run(host=settings.host, port=settings.port, title="ModelDeck", language="en-US", reload=False, show=False,
            storage_secret=load_or_create_secret(settings.data_dir))
 
 

@@ -13,6 +13,7 @@ from protocol.config import CACHE_TYPES
 from store import StoreError
 from store.form_validation import validate_form
 from ui.services import Services
+from ui.toasts import form_warning
 
 FIT_INPUTS = ("model_path", "ctx_size", "gpu_layers", "parallel", "cache_type_k", "cache_type_v", "flash_attn")
 FieldElement = ui.input | ui.number | ui.select | ui.switch | ui.textarea
@@ -121,7 +122,7 @@ class ModelFormDialog(ui.dialog):
                 element.error = errors.get(name)
         if config is None:
             unplaced = [f"{name}: {message}" for name, message in errors.items() if name not in self.fields]
-            ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
+            form_warning("; ".join(unplaced) or "Please correct the marked fields")
             return
         if not config.family:  # left empty: the file says what it is
             info = await self.catalog.info(config.model_path)
