@@ -18,6 +18,7 @@ from store.catalog import ModelCatalog
 from ui import pwa
 from ui.pages import account, audit, dashboard, discover, login, logs, models, users
 from ui.services import Services
+from ui.theme import name_the_loading_bar
 
 PAGES = (models, discover, dashboard, logs, login, account, users, audit)
 
@@ -32,6 +33,7 @@ def build(settings: Settings) -> Services:
     # garbage collection during a log burst no longer rescans it (200 ms pauses -> a few ms, bench/log_burst.py).
     app.on_startup(gc.freeze)
     pwa.install()
+    name_the_loading_bar()
     for page in PAGES:
         page.register(services)
     return services
