@@ -67,7 +67,8 @@ PROBE_JS = """
     if (seen.first === null) {
       for (const card of cards) {
         const r = card.getBoundingClientRect();
-        if (r.width > 0 && r.height > 0 && r.top < innerHeight && r.bottom > 0) { seen.first = performance.now(); break; }
+        const onScreen = r.width > 0 && r.height > 0 && r.top < innerHeight && r.bottom > 0;
+        if (onScreen) { seen.first = performance.now(); break; }
       }
     }
     if (seen.all === null && expected > 0 && cards.length >= expected) seen.all = performance.now();
@@ -260,7 +261,8 @@ def report(results: dict[int, dict[str, PageFigures]], baseline: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", default="1,50,200,1000", help="numbers of configurations (the first is the baseline)")
+    parser.add_argument("--counts", default="1,50,200,1000",
+                        help="numbers of configurations (the first is the baseline)")
     parser.add_argument("--repeat", type=int, default=3, help="page loads per width (status changes: one fewer)")
     parser.add_argument("--tabs", type=int, default=20, help="open tabs for the memory figure")
     parser.add_argument("--rss-configs", type=int, default=200, help="configurations for the memory figure")

@@ -74,7 +74,8 @@ async def scan_model_dirs(
     `on_progress(done, total)` is called as files are examined, total being the number of
     candidate files; the first call has done == 0. `listing`: one just taken, not taken again.
     """
-    listing = listing or await asyncio.to_thread(list_model_dirs, list(dirs))
+    if listing is None:
+        listing = await asyncio.to_thread(list_model_dirs, list(dirs))
     candidates, refused = list(listing.candidates), list(listing.refused)
     total = len(candidates)
     report = on_progress or (lambda done, total: None)

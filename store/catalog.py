@@ -19,8 +19,8 @@ from tortoise.exceptions import BaseORMException
 
 from discovery import (
     FitEstimate,
-    FoundModel,
     FolderListing,
+    FoundModel,
     FreeMemory,
     GgufError,
     GgufInfo,

@@ -12,7 +12,6 @@ from selenium.webdriver.common.by import By
 from tests.browser.browser import DESKTOP, NARROW_PHONE, PHONE, Browser
 from tests.browser.deck_app import DeckApp
 
-
 TOAST = "./ancestor::div[contains(concat(' ', @class, ' '), ' q-notification ')][1]"  # the toast around a text
 
 
@@ -92,7 +91,10 @@ def test_the_audit_log_fits_a_360_px_phone(browser: Browser, deck_app: DeckApp) 
     assert browser.horizontal_overflow() == 0
     off_screen = browser.js("""
         return [...arguments[0].querySelectorAll('*')].filter(e => e.children.length === 0 && e.innerText?.trim())
-          .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.left < 0 || r.right > innerWidth); })
+          .filter(e => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && (r.left < 0 || r.right > innerWidth);
+          })
           .map(e => e.innerText.trim());""", table)
     assert not off_screen, f"off screen at 360 px: {off_screen}"
     for label in ("When (UTC)", "Who", "What", "On", "Detail", "From"):  # every column, for every entry
@@ -113,4 +115,5 @@ def test_the_runner_indicator_says_its_state_to_a_screen_reader(browser: Browser
         browser.see_text("Models")
         names = ax_names(browser)
         assert "runner connected" in names, f"at {view.width} px"
-        assert not {"cloud_done", "cloud_off", "cloud_sync"} & set(names), f"an icon's ligature read out at {view.width} px"
+        ligatures = {"cloud_done", "cloud_off", "cloud_sync"} & set(names)
+        assert not ligatures, f"an icon's ligature read out at {view.width} px: {ligatures}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from nicegui import ui
 
+from discovery import ScanResult
 from store import ModelState, StoreError
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.components.crash_dialog import CrashDialog
@@ -74,6 +76,23 @@ class PageActions:
         self.info_dialog.show(state)
 
 
+def empty_deck(found: ScanResult | None, allowed_dirs: Sequence[Path]) -> None:
+    """What to do first: Discover when the folders hold models (the catalog's last scan says how many), else
+    where to put one."""
+    models = len(found.models) if found is not None else 0
+    with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
+        ui.icon("inventory_2", size="3rem").classes("opacity-60")
+        ui.label("No models yet").classes("text-xl font-bold")
+        if models:
+            ui.label(f"The model folders hold {'1 GGUF model' if models == 1 else f'{models} GGUF models'}. "
+                     "Discover shows what each one is and adds it in one tap.")
+            ui.link("Open Discover", "/discover").classes(
+                f"{TOUCH} px-4 flex items-center justify-center font-bold").mark("to-discover")
+        else:
+            ui.label(f"Put a .gguf file in {', '.join(str(d) for d in allowed_dirs)}: it shows up in Discover by "
+                     "itself. Or press Add model to configure one by hand.")
+
+
 def register(services: Services) -> None:
     deck, catalog, allowed_dirs = services.deck, services.catalog, services.settings.allowed_model_dirs
 
@@ -88,30 +107,12 @@ def register(services: Services) -> None:
             grids.clear()
             states = deck.in_order()
             if not states:
-                empty_state()
+                empty_deck(catalog.result, allowed_dirs)
                 return
             with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3") as grid:
                 grids.append(grid)
                 for state in states:
                     shown[state.uid] = model_card(state, actions, read_only=read_only)
-
-        def empty_state() -> None:
-            """What to do first: Discover when the folders hold models (the catalog knows how many), else where
-            to put one."""
-            found = len(catalog.result.models) if catalog.result is not None else 0
-            with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
-                ui.icon("inventory_2", size="3rem").classes("opacity-60")
-                ui.label("No models yet").classes("text-xl font-bold")
-                if found:
-                    files = "1 GGUF model" if found == 1 else f"{found} GGUF models"
-                    ui.label(f"The model folders hold {files}. Discover shows what each one is and adds it "
-                             "in one tap.")
-                    ui.link("Open Discover", "/discover").classes(
-                        f"{TOUCH} px-4 flex items-center justify-center font-bold").mark("to-discover")
-                else:
-                    folders = ", ".join(str(d) for d in allowed_dirs)
-                    ui.label(f"Put a .gguf file in {folders}: it shows up in Discover by itself. Or press Add model "
-                             "to configure one by hand.")
 
         def scanned() -> None:
             if not shown:  # the empty state counts the files the catalog knows
