@@ -92,15 +92,17 @@ class ModelCatalog:
     async def keep_current(self, every_s: float) -> None:
         """Scan now, then list the folders every `every_s` and scan again when what they hold changed: a file
         copied in, grown, replaced or removed. Runs until cancelled; a failing look is logged and retried."""
-        await self.scan()
+        listing: FolderListing | None = None
         while True:
-            await asyncio.sleep(every_s)  # a pacing timer, not synchronisation
             try:
-                listing = await asyncio.to_thread(list_model_dirs, self.allowed_dirs)
-                if self.result is None or listing != self.result.listing:
+                if listing is None or self.result is None or listing != self.result.listing:
                     await self.scan(listing)
+                await asyncio.sleep(every_s)  # a pacing timer, not synchronisation
+                listing = await asyncio.to_thread(list_model_dirs, self.allowed_dirs)
             except Exception:  # a folder that vanished, a database hiccup: the next look tries again
                 log.exception("looking at the model folders failed")
+                listing = None
+                await asyncio.sleep(every_s)
 
     def _report(self, done: int, total: int) -> None:
         self.progress.done, self.progress.total = done, total

@@ -174,6 +174,13 @@ class Browser:
         self.no_longer_see(form, "the form")
         return self.card(name)
 
+    def delete_model(self, name: str) -> None:
+        """The card's menu, Delete, confirm: the card is gone."""
+        self.tap(self.button("Model actions", within=self.card(name)))
+        self.tap(self.menu_item("Delete"))
+        self.tap(self.button("Delete", within=self.dialog()))
+        self.card_gone(name)
+
     def sign_in_if_asked(self, name: str, password: str) -> None:
         if self.path == "/login":
             self.type_into("User name", name)

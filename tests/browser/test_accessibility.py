@@ -85,10 +85,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser: Browser, dec
         browser.tap(browser.button("Stop", within=browser.card(names[1])))
         browser.wait.until(lambda _: "stopped" in browser.card(names[1]).text, "stopped")
         for name in names:
-            browser.tap(browser.button("Model actions", within=browser.card(name)))
-            browser.tap(browser.menu_item("Delete"))
-            browser.tap(browser.button("Delete", within=browser.dialog()))
-            browser.card_gone(name)
+            browser.delete_model(name)
         broken.unlink()
     assert not problems, report(problems)
 

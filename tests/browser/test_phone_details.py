@@ -15,13 +15,6 @@ from tests.browser.deck_app import DeckApp
 TOAST = "./ancestor::div[contains(concat(' ', @class, ' '), ' q-notification ')][1]"  # the toast around a text
 
 
-def delete_model(browser: Browser, name: str) -> None:
-    browser.tap(browser.button("Model actions", within=browser.card(name)))
-    browser.tap(browser.menu_item("Delete"))
-    browser.tap(browser.button("Delete", within=browser.dialog()))
-    browser.card_gone(name)
-
-
 def test_a_cards_error_line_is_readable_in_dark_mode(browser: Browser, deck_app: DeckApp) -> None:
     broken = deck_app.models_dir / "no-model.gguf"
     broken.write_bytes(b"GGUF" + b"\x00" * 64)
@@ -43,7 +36,7 @@ def test_a_cards_error_line_is_readable_in_dark_mode(browser: Browser, deck_app:
     finally:
         browser.tap(browser.button("OK", within=browser.see_text("Unreadable stopped with an error").find_element(
             By.XPATH, TOAST)))  # the crash toast, read
-        delete_model(browser, "Unreadable")
+        browser.delete_model("Unreadable")
         broken.unlink()
 
 
@@ -82,7 +75,7 @@ def test_the_forms_warning_on_a_phone_leaves_the_fields_in_view_and_within_reach
 def test_the_audit_log_fits_a_360_px_phone(browser: Browser, deck_app: DeckApp) -> None:
     browser.open(deck_app.url)
     browser.add_model("Audited", str(deck_app.models_dir / "tiny.gguf"))
-    delete_model(browser, "Audited")  # two entries: added, deleted
+    browser.delete_model("Audited")  # two entries: added, deleted
     browser.device(NARROW_PHONE)
     browser.open(f"{deck_app.url}/audit")
     table = browser.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".q-table__container"), "the audit table")
