@@ -1,18 +1,23 @@
-"""LiveSync: merges runner events into the store at once and into SQLite in batches.
+"""The journal: what the deck hands it, written behind to SQLite in batches.
 
-Events are applied to the bindable state synchronously (every browser sees them on the next
-update cycle); database writes are coalesced: one transaction per flush interval carries the
-latest status of each changed model, every metrics and host sample and log line since the last
-flush, and a crash row for each model that ended in error. A burst of
-events therefore costs a few transactions, never one per event, and never blocks the loop.
+The deck changes the in-memory state at once (every browser sees it on the next update) and hands
+the journal what must survive a restart; it never touches a ModelState. Writes are coalesced: one
+transaction per flush interval carries the latest status of each changed model, every metrics and
+host sample and log line since the last flush, and a crash row for each crash. A burst of events
+therefore costs a few transactions, never one per event, and never blocks the loop. A failed batch
+is kept for the next try, and `health` says why for a banner on every page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+
+from nicegui import binding
 
 from db.crash_record import CrashRecord
 from db.host_record import HostRow, insert_host_samples
@@ -20,24 +25,20 @@ from db.log_record import insert_log_lines
 from db.metric_record import SampleRow, insert_samples
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
-from protocol import ModelStatus
-from protocol.messages import (
-    Event,
-    HostSample,
-    LogLine,
-    MetricsSample,
-    ProcessState,
-    SnapshotEvent,
-)
-from store.deck import ModelDeck, StatusChange
-from store.model_state import ModelState
+from protocol.messages import HostSample, LogLine, MetricsSample
+from store.model_state import StatusChange
 
 log = logging.getLogger(__name__)
 
 RETRY_INTERVAL = 2.0  # seconds between tries while the database refuses writes
-
-ACTIVE = {ModelStatus.STARTING, ModelStatus.RUNNING, ModelStatus.STOPPING}
 LOG_ROWS_PER_STATEMENT = 500
+
+
+@binding.bindable_dataclass
+class DatabaseHealth:
+    """Why background writes are failing right now (None: they are not), for a banner on every page."""
+
+    problem: str | None = None
 
 
 @dataclass
@@ -60,99 +61,41 @@ class PendingWrites:
         self.crashes.extend(newer.crashes)
 
 
-class LiveSync:
-    def __init__(self, deck: ModelDeck, flush_interval: float = 0.2, max_pending_samples: int = 100_000,
+class Journal:
+    def __init__(self, flush_interval: float = 0.2, max_pending_samples: int = 100_000,
                  max_pending_log_lines: int = 200_000) -> None:
-        self.deck = deck
         self.flush_interval = flush_interval
         self.max_pending_samples = max_pending_samples  # each of metrics and host samples
         self.max_pending_log_lines = max_pending_log_lines
+        self.health = DatabaseHealth()
         self.pending = PendingWrites()
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
-        self._figures_due: dict[str, MetricsSample] = {}
 
-    # ---- applying events (synchronous: called by the feed for each event in order) ----------
+    # ---- what the deck hands in (synchronous, in the order things happened) -------------------
 
-    def apply(self, event: Event) -> None:
-        # Metrics come first and by their tag: this runs for every event of a busy feed.
-        if event.type == "metrics":
-            self._apply_metrics(event.uid, event.sample)
-        elif event.type == "log":
-            self._apply_logs(event.uid, event.lines)
-        elif event.type == "host":
-            self._apply_host(event.sample)
-        elif event.type == "status":
-            self._apply_process(event.process)
-        else:
-            self._apply_snapshot(event)
-
-    def _apply_snapshot(self, snapshot: SnapshotEvent) -> None:
-        if snapshot.host is not None:
-            self._apply_host(snapshot.host)
-        known = set()
-        for process in snapshot.processes:
-            known.add(process.uid)
-            self._apply_process(process)
-        for state in self.deck.models.values():
-            # After a runner restart it no longer knows this model: it is not running, whatever we last saw.
-            if state.uid not in known and state.status in ACTIVE:
-                self._record_status(state.uid, StatusChange(ModelStatus.STOPPED))
-
-    def _apply_process(self, process: ProcessState) -> None:
-        if process.uid not in self.deck.models:
-            return  # a model another dashboard configured, or one deleted here meanwhile
-        state = self.deck.models[process.uid]
-        state.port, state.pid = process.port, process.pid
-        self._record_status(process.uid, StatusChange(process.status, process.exit_code, process.reason,
-                                                      tuple(process.last_lines)))
-        if process.metrics is not None:
-            self._apply_metrics(process.uid, process.metrics)
-
-    def _record_status(self, uid: str, change: StatusChange) -> None:
-        if _is_new_crash(self.deck.models.get(uid), change):
-            self.pending.crashes.append((uid, datetime.now(UTC), change))
-        self.deck.show_status(uid, change)
-        self.deck.monitor.recount(self.deck.models.values())
+    def status(self, uid: str, change: StatusChange) -> None:
         self.pending.statuses[uid] = change
         self._wake.set()
 
-    def _apply_metrics(self, uid: str, sample: MetricsSample) -> None:
-        if uid not in self.deck.models:
-            return
-        if not self._figures_due:
-            asyncio.get_running_loop().call_soon(self._show_figures)
-        self._figures_due[uid] = sample
+    def crash(self, uid: str, at: datetime, change: StatusChange) -> None:
+        self.pending.crashes.append((uid, at, change))
+        self._wake.set()
+
+    def sample(self, uid: str, sample: MetricsSample) -> None:
         if len(self.pending.samples) < self.max_pending_samples:  # bounded if the database is down
             self.pending.samples.append((uid, sample))
         self._wake.set()
 
-    def _show_figures(self) -> None:
-        """The latest sample of each model, once per turn of the event loop.
-
-        A frame usually carries one sample and is shown on the very next turn; in a burst, the
-        browsers get the newest figures once instead of every intermediate one (every sample is
-        still written to the history).
-        """
-        due, self._figures_due = self._figures_due, {}
-        for uid, sample in due.items():
-            state = self.deck.models.get(uid)
-            if state is not None and state.status is ModelStatus.RUNNING:
-                before, state.figures = state.figures, sample
-                self.deck.monitor.model_arrived(uid, before, sample)
-
-    def _apply_host(self, sample: HostSample) -> None:
-        self.deck.monitor.host_arrived(sample)
+    def host_sample(self, sample: HostSample) -> None:
         if len(self.pending.host_samples) < self.max_pending_samples:
             self.pending.host_samples.append(sample)
         self._wake.set()
 
-    def _apply_logs(self, uid: str, lines: list[LogLine]) -> None:
-        self.deck.logs_arrived(uid, lines)
-        if uid in self.deck.models:
-            room = self.max_pending_log_lines - len(self.pending.log_lines)
-            self.pending.log_lines.extend((uid, line) for line in lines[:max(room, 0)])
-            self._wake.set()
+    def log_lines(self, uid: str, lines: list[LogLine]) -> None:
+        room = self.max_pending_log_lines - len(self.pending.log_lines)
+        self.pending.log_lines.extend((uid, line) for line in lines[:max(room, 0)])
+        self._wake.set()
 
     # ---- writing behind -----------------------------------------------------------------------
 
@@ -183,13 +126,13 @@ class LiveSync:
                                     last_lines=list(change.last_lines)) for uid, at, change in batch.crashes],
                         using_db=connection)
         except DatabaseWriteError as exc:
-            log.warning("live sync: %s; will retry", exc)
-            self.deck.report_db_problem(str(exc))
+            log.warning("journal: %s; will retry", exc)
+            self.health.problem = str(exc)
             batch.absorb(self.pending)
             self.pending = batch
             self._wake.set()  # try again after the next interval, even if nothing new arrives
             return
-        self.deck.report_db_problem(None)
+        self.health.problem = None  # a bindable field: an unchanged value reaches no browser
 
     async def write_behind(self) -> None:
         """The flushing task: wakes on new data, then waits the flush interval to gather a batch."""
@@ -197,23 +140,26 @@ class LiveSync:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                await asyncio.sleep(self.flush_interval if self.deck.database.problem is None else RETRY_INTERVAL)
+                await asyncio.sleep(self.flush_interval if self.health.problem is None else RETRY_INTERVAL)
                 # Shielded: cancelling the task must not roll back a batch already taken from `pending`.
                 await asyncio.shield(self.flush())
         finally:
-            await asyncio.shield(self.flush())  # nothing applied is lost at shutdown
+            await asyncio.shield(self.flush())  # nothing handed in is lost at shutdown
+
+    @asynccontextmanager
+    async def writing_behind(self) -> AsyncIterator[None]:
+        """While open (the database must be open first), pending writes go out every flush interval."""
+        task = asyncio.create_task(self.write_behind(), name="journal writer")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def _sample_row(uid: str, sample: MetricsSample) -> SampleRow:
     return (uid, sample.at, sample.tokens_per_second, sample.prompt_tokens_per_second, sample.requests_processing,
             sample.busy_slots, sample.tokens_predicted_total, sample.rss_bytes, sample.cpu_percent, sample.vram_bytes)
-
-
-def _is_new_crash(state: ModelState | None, change: StatusChange) -> bool:
-    """An error with an exit code that the model is not already showing (a snapshot repeats it)."""
-    if state is None or change.status is not ModelStatus.ERROR or change.exit_code is None:
-        return False
-    return (state.status, state.exit_code, state.reason) != (change.status, change.exit_code, change.reason)
 
 
 def _host_row(sample: HostSample) -> HostRow:
