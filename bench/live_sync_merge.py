@@ -26,6 +26,7 @@ from db.database import open_database  # noqa: E402
 from db.metric_record import MetricRecord  # noqa: E402
 from db.model_record import ModelRecord  # noqa: E402
 from protocol import ModelConfig, ModelStatus  # noqa: E402
+from protocol.link import LinkState  # noqa: E402
 from protocol.messages import Event, MetricsEvent, MetricsSample, ProcessState, StatusEvent  # noqa: E402
 from runner.embedded import start_embedded_runner  # noqa: E402
 from store.deck import ModelDeck  # noqa: E402
@@ -100,7 +101,7 @@ async def latency(deck: ModelDeck, uid: str, samples: int) -> list[float]:
                     seen[sample.tokens_per_second] = time.perf_counter()
 
             deck.monitor.model_sampled.subscribe(shown)
-            await until(lambda: deck.link.state == "connected", message="connected to the runner")
+            await until(lambda: deck.link.state is LinkState.CONNECTED, message="connected to the runner")
             for status in LIFECYCLE[:2]:  # figures are shown for running models
                 deck.apply(StatusEvent(seq=0, process=ProcessState(uid=uid, name=uid, status=status)))
             sent: dict[float, float] = {}

@@ -12,16 +12,14 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from typing import Literal
 
 import aiohttp
 from pydantic import ValidationError
 
+from protocol.link import LinkState
 from protocol.messages import MAX_FRAME_BYTES, Event, SnapshotEvent, parse_event
 
 log = logging.getLogger(__name__)
-
-LinkState = Literal["connected", "reconnecting", "not connected"]
 
 
 class Backoff:
@@ -61,12 +59,12 @@ class RunnerFeed:
 
     async def run(self) -> None:
         """Connect, read, reconnect; until cancelled."""
-        self.on_link("reconnecting")
+        self.on_link(LinkState.RECONNECTING)
         while True:
             try:
                 await self._connect_once()
             except asyncio.CancelledError:
-                self.on_link("not connected")
+                self.on_link(LinkState.NOT_CONNECTED)
                 raise
             except SequenceGap as gap:
                 log.warning("runner feed: %s; reconnecting for a fresh snapshot", gap)
@@ -74,7 +72,7 @@ class RunnerFeed:
                 log.info("runner feed: %s", exc or exc.__class__.__name__)
             except Exception:  # a bug must not end the feed: log it and reconnect
                 log.exception("runner feed failed; reconnecting")
-            self.on_link("reconnecting")
+            self.on_link(LinkState.RECONNECTING)
             await asyncio.sleep(self.backoff.next_delay())
 
     async def _connect_once(self) -> None:
@@ -100,7 +98,7 @@ class RunnerFeed:
         if isinstance(event, SnapshotEvent):
             self.connects += 1
             self.backoff.reset()
-            self.on_link("connected")
+            self.on_link(LinkState.CONNECTED)
         elif self.last_seq is None:
             log.warning("runner feed: event before the snapshot dropped")
             return

@@ -23,8 +23,10 @@ from db.writes import DatabaseWriteError, writing
 from discovery import FitEstimate, FoundModel, ScanResult
 from protocol import ModelConfig, ModelStatus
 from protocol.config import new_uid
+from protocol.link import LinkState
 from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
 from protocol.messages import Event as RunnerEvent
+from protocol.names import unique_name
 from store import audit
 from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
@@ -43,7 +45,7 @@ LOG_LINES_KEPT = 2000  # per model, in memory; older lines are in the runner and
 class RunnerLink:
     """How the dashboard's connection to its runner stands, for the header's indicator."""
 
-    state: str = "not connected"  # "connected", "reconnecting" or "not connected"
+    state: LinkState = LinkState.NOT_CONNECTED
 
 
 class MayNotFit(StoreError):
@@ -153,14 +155,10 @@ class ModelDeck:
         return state
 
     async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
-        """A stopped copy named "X copy" (or "X copy 2", ...), with its own port chosen at start."""
+        """A stopped copy named "X copy" (or "X copy (2)", ...), with its own port chosen at start."""
         _require_admin(actor, "duplicate models")
         source = self.get(uid).config
-        name = f"{source.name} copy"
-        number = 2
-        while self.name_taken(name):
-            name = f"{source.name} copy {number}"
-            number += 1
+        name = unique_name(f"{source.name} copy", [state.name for state in self.models.values()])
         copy = source.model_copy(update={"uid": new_uid(), "name": name, "port": None, "autostart": False,
                                          "created_at": None, "updated_at": None})
         return await self.save(copy, actor=actor)

@@ -163,13 +163,7 @@ def _sample_row(uid: str, sample: MetricsSample) -> SampleRow:
 
 
 def _host_row(sample: HostSample) -> HostRow:
-    gpus = sample.gpus
-    utilisations = [g.utilization_percent for g in gpus if g.utilization_percent is not None]
-    used = [g.memory_used_bytes for g in gpus if g.memory_used_bytes is not None]
-    total = [g.memory_total_bytes for g in gpus if g.memory_total_bytes is not None]
-    temperatures = [g.temperature_c for g in gpus if g.temperature_c is not None]
-    power = [g.power_watts for g in gpus if g.power_watts is not None]
+    gpus = sample.gpu_totals()
     return (sample.at, sample.cpu_percent, sample.ram_used_bytes, sample.ram_total_bytes, sample.disk_used_bytes,
-            sample.disk_total_bytes, sum(utilisations) / len(utilisations) if utilisations else None,
-            sum(used) if used else None, sum(total) if total else None,
-            max(temperatures) if temperatures else None, sum(power) if power else None)
+            sample.disk_total_bytes, gpus.utilization_percent, gpus.memory_used_bytes, gpus.memory_total_bytes,
+            gpus.temperature_c, gpus.power_watts)

@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from live.feed import LinkState, RunnerFeed
+from live.feed import RunnerFeed
 from live.runner_client import RunnerClient
+from protocol.link import LinkState
 from protocol.messages import Event, SnapshotEvent
 from store.deck import ModelDeck
 from store.runner_control import NoRunner
@@ -47,4 +48,4 @@ async def linked_runner(deck: ModelDeck, url: str, token: str, *, heartbeat: flo
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            deck.link.state = "not connected"
+            deck.link.state = LinkState.NOT_CONNECTED

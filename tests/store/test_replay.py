@@ -17,6 +17,7 @@ import pytest
 from db.database import open_database
 from db.model_record import ModelRecord
 from protocol import ModelConfig, ModelStatus
+from protocol.link import LinkState
 from protocol.messages import Event, LogEvent, MetricsEvent, StatusEvent, parse_event
 from runner.embedded import start_embedded_runner
 from store.actor import LOCAL_ADMIN
@@ -108,7 +109,7 @@ async def test_start_and_stop_through_a_real_runner_write_each_status_once(
         async with journal.writing_behind(), linked_runner(deck, runner.url, runner.token):
             state = await deck.save(ModelConfig(name="live", model_path=str(model), ctx_size=256), actor=LOCAL_ADMIN)
             await until_status(deck, state, ModelStatus.STOPPED)
-            await until(lambda: deck.link.state == "connected", message="connected to the runner")
+            await until(lambda: deck.link.state is LinkState.CONNECTED, message="connected to the runner")
             await deck.start(state.uid, actor=LOCAL_ADMIN)
             assert state.status is ModelStatus.STARTING  # shown before the runner says anything
             await until_status(deck, state, ModelStatus.RUNNING)

@@ -8,8 +8,9 @@ from typing import Protocol
 from nicegui import ui
 
 from discovery import FitEstimate
+from protocol.units import format_bytes
 from store.model_state import ModelState
-from ui.components.figures import human_bytes, rate
+from ui.components.figures import rate
 from ui.components.status_badge import StatusBadge
 
 
@@ -27,7 +28,7 @@ class CardActions(Protocol):
 def _file_line(state: ModelState) -> str:
     """The file's name, and its size once the catalog has read the file (the UI itself reads no disk)."""
     name = Path(state.config.model_path).name
-    return name if state.info is None else f"{name} · {human_bytes(state.info.file_size)}"
+    return name if state.info is None else f"{name} · {format_bytes(state.info.file_size)}"
 
 
 def _fit_line(fit: FitEstimate | None) -> str:
@@ -83,7 +84,7 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
             f"problem-{uid}")
         with ui.row().classes("text-sm gap-4").bind_visibility_from(state, "status", lambda s: s == "running"):
             ui.label().bind_text_from(state, "figures", lambda f: rate(f and f.tokens_per_second, "tok/s"))
-            ui.label().bind_text_from(state, "figures", lambda f: f"RAM {human_bytes(f and f.rss_bytes)}")
+            ui.label().bind_text_from(state, "figures", lambda f: f"RAM {format_bytes(f and f.rss_bytes)}")
         if read_only:
             return card
         with ui.row().classes("w-full gap-2"):

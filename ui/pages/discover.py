@@ -7,7 +7,8 @@ from pathlib import Path
 
 from nicegui import background_tasks, ui
 
-from discovery import FoundModel, format_bytes
+from discovery import FoundModel
+from protocol.units import format_bytes
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import metadata_table
 from ui.services import Services

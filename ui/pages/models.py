@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from protocol.link import LinkState
 from store import ModelState, StoreError
 from store.deck import MayNotFit
 from ui.components.confirm_dialog import ConfirmDialog
@@ -125,9 +126,9 @@ def register(services: Services) -> None:
                 if not read_only:
                     ui.button("Add model", icon="add", on_click=actions.form.open_new).classes("min-h-[44px]").mark(
                         "add-model")
-            ui.label().classes("text-sm text-warning").bind_text_from(
-                deck.link, "state", lambda s: "" if s == "connected" else f"The runner is {s}: models cannot start."
-            ).bind_visibility_from(deck.link, "state", lambda s: s != "connected")
+            ui.label().classes("text-sm text-warning").bind_text_from(deck.link, "state", lambda s: "" if (
+                s is LinkState.CONNECTED) else f"The runner is {s}: models cannot start."
+            ).bind_visibility_from(deck.link, "state", lambda s: s is not LinkState.CONNECTED)
             ui.label().classes("text-sm text-negative").bind_text_from(
                 deck.database, "problem", lambda p: f"Live updates are not being saved: {p} (retrying)" if p else ""
             ).bind_visibility_from(deck.database, "problem", bool).mark("database-problem")
