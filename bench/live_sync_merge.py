@@ -43,7 +43,7 @@ def synthetic_events(uids: list[str], count: int) -> list[Event]:
     for seq in range(1, count + 1):
         uid = uids[seq % len(uids)]
         if seq % 50 == 0:
-            status = LIFECYCLE[seq // 50 % len(LIFECYCLE)]
+            status = LIFECYCLE[(seq // 50 - 1) % len(LIFECYCLE)]
             events.append(StatusEvent(seq=seq, process=ProcessState(uid=uid, name=uid, status=status)))
         else:
             sample = MetricsSample(at=datetime.now(UTC), tokens_per_second=float(seq % 97), rss_bytes=seq)
