@@ -28,7 +28,8 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
     if settings.runner_url:
         yield settings.runner_url, settings.runner_token or ""
         return
-    runner = await start_embedded_runner(llama_server=settings.llama_server, model_dirs=settings.allowed_model_dirs)
+    runner = await start_embedded_runner(llama_server=settings.llama_server, model_dirs=settings.allowed_model_dirs,
+                                         backend=settings.llama_backend)
     try:
         yield runner.url, runner.token
     finally:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import field
 from datetime import UTC, datetime
 
 from nicegui import Event, binding
@@ -32,6 +33,7 @@ from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
 from store.errors import StoreError
 from store.journal import DatabaseHealth, Journal
+from store.llama_server import LlamaServer
 from store.model_state import ModelState, StatusChange
 from store.monitor import Monitor
 from store.runner_control import NoRunner, RunnerControl
@@ -43,9 +45,11 @@ LOG_LINES_KEPT = 2000  # per model, in memory; older lines are in the runner and
 
 @binding.bindable_dataclass
 class RunnerLink:
-    """How the dashboard's connection to its runner stands, for the header's indicator."""
+    """How the dashboard's connection to its runner stands, for the header's indicator, and what that runner
+    says of its llama-server (for the build's progress on every page)."""
 
     state: LinkState = LinkState.NOT_CONNECTED
+    server: LlamaServer = field(default_factory=lambda: LlamaServer(NoRunner))
 
 
 class MayNotFit(StoreError):
@@ -71,7 +75,7 @@ class ModelDeck:
         self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
         self.journal = journal or Journal()
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
-        self.link = RunnerLink()
+        self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
         self.monitor = Monitor()  # host figures and totals, for the dashboard
         self.logs: dict[str, deque[LogLine]] = {}
         self.log_lines: Event[str, list[LogLine]] = Event()
@@ -321,10 +325,13 @@ class ModelDeck:
             self._host_arrived(event.sample)
         elif event.type == "status":
             self._process_reported(event.process)
+        elif event.type == "server":
+            self.link.server.arrived(event.info)
         else:
             self._snapshot(event)
 
     def _snapshot(self, snapshot: SnapshotEvent) -> None:
+        self.link.server.arrived(snapshot.server)
         if snapshot.host is not None:
             self._host_arrived(snapshot.host)
         known = set()
@@ -345,7 +352,7 @@ class ModelDeck:
         change = StatusChange(process.status, process.exit_code, process.reason, tuple(process.last_lines))
         if not self._transition(state, change, resync=resync):
             return
-        state.port, state.pid = process.port, process.pid
+        state.port, state.pid, state.placement = process.port, process.pid, process.placement
         if resync and process.metrics is not None:  # a status event repeats the sample its metrics event brought
             self._figures_arrived(process.uid, process.metrics)
 

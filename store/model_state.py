@@ -11,7 +11,7 @@ from nicegui import binding
 
 from discovery import FitEstimate, GgufInfo
 from protocol import ModelConfig, ModelStatus
-from protocol.messages import MetricsSample
+from protocol.messages import MetricsSample, Placement
 
 
 @binding.bindable_dataclass
@@ -29,6 +29,7 @@ class ModelState:
     info: GgufInfo | None = None  # the model file's metadata, once read
     fit: FitEstimate | None = None  # weights + KV cache against the memory free when last estimated
     figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample
+    placement: Placement | None = None  # where the running server put the model (CPU, GPUs and layers)
 
     @property
     def uid(self) -> str:
@@ -54,8 +55,9 @@ class StatusChange:
 
     @property
     def problem(self) -> str | None:
-        """Exit code and reason in one line; None when there is neither."""
-        if self.exit_code is None and not self.reason:
+        """Exit code and reason in one line; None when there is neither, or while starting (a starting
+        model's reason says what it waits for)."""
+        if self.status is ModelStatus.STARTING or (self.exit_code is None and not self.reason):
             return None
         code = "" if self.exit_code is None else f"exit code {self.exit_code}"
         return " · ".join(part for part in (code, self.reason) if part)

@@ -1,4 +1,5 @@
-"""The frame around every page: header with the app name, navigation and the runner connection."""
+"""The frame around every page: header with the app name, navigation, the runner connection, and the
+llama-server build when one is in progress (or failed)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from nicegui import ui
 from protocol.link import LinkState
 from store.actor import LOCAL_ADMIN, Actor
 from store.deck import RunnerLink
+from ui.components.server_banner import server_banner
 from ui.services import Services
 from ui.toasts import failure_toasts
 
@@ -69,6 +71,7 @@ def frame(title: str, services: Services) -> Iterator[Actor]:
             connection_indicator(services.deck.link)
             account_menu(actor)
     with ui.column().classes("w-full max-w-screen-xl mx-auto p-4 gap-4"):
+        server_banner(services.deck.link.server)  # a llama-server build in progress, or why there is none
         yield actor
 
 

@@ -21,6 +21,7 @@ from store.history import (
 from ui.components.history_chart import HistoryChart
 from ui.components.host_panel import host_panel
 from ui.components.model_figures import model_figures
+from ui.components.server_panel import about_server
 from ui.services import Services
 from ui.theme import frame
 
@@ -44,6 +45,7 @@ def register(services: Services) -> None:
         with frame("Dashboard", services):
             ui.label("Dashboard").classes("text-2xl font-bold")
             host_panel(deck.monitor.host, deck.monitor.totals)
+            about_server(deck.link.server)
             ui.label("Models").classes("text-xl font-bold")
             figures()
             with ui.row().classes("w-full items-center justify-between"):
