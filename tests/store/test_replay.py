@@ -18,6 +18,7 @@ from db.database import open_database
 from db.model_record import ModelRecord
 from protocol import ModelConfig, ModelStatus
 from protocol.link import LinkState
+from protocol.llama_server import ServerPhase
 from protocol.messages import Event, LogEvent, MetricsEvent, StatusEvent, parse_event
 from runner.embedded import start_embedded_runner
 from store.actor import LOCAL_ADMIN
@@ -116,6 +117,9 @@ async def test_start_and_stop_through_a_real_runner_write_each_status_once(
             state = await deck.save(ModelConfig(name="live", model_path=str(model), ctx_size=256), actor=LOCAL_ADMIN)
             await until_status(deck, state, ModelStatus.STOPPED)
             await until(lambda: deck.link.state is LinkState.CONNECTED, message="connected to the runner")
+            server = deck.link.server.state
+            await until(lambda: server.info is not None and server.info.phase is ServerPhase.READY,
+                        message="the runner knows its llama-server")  # so no start waits for it and says so
             await deck.start(state.uid, actor=LOCAL_ADMIN)
             assert state.status is ModelStatus.STARTING  # shown before the runner says anything
             await until_status(deck, state, ModelStatus.RUNNING)
