@@ -56,7 +56,8 @@ async def db_path(tmp_path: Path) -> AsyncIterator[Path]:
         yield path
 
 
-async def test_a_recorded_feed_ends_in_the_right_state_and_writes_each_status_once(db_path: Path) -> None:
+async def test_a_recorded_feed_ends_in_the_right_state_and_writes_each_status_once(
+        db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     feed = recorded_feed()
     await ModelRecord.create(**ModelRecord.config_values(ModelConfig(uid=UID, name=NAME, model_path="/m.gguf")))
     deck = ModelDeck()
@@ -83,6 +84,7 @@ async def test_a_recorded_feed_ends_in_the_right_state_and_writes_each_status_on
     assert deck.monitor.totals.models_running == 0
     assert failures == [NAME]  # one toast for the one crash
     assert ModelStatus.RUNNING in shown
+    assert not [r.message for r in caplog.records if "ignored" in r.message]  # every transition it made is legal
 
     writes = query(db_path, "SELECT status, exit_code, reason FROM status_write ORDER BY id")
     assert writes == rows  # each status row written once, in order
@@ -95,7 +97,8 @@ async def test_a_recorded_feed_ends_in_the_right_state_and_writes_each_status_on
     assert query(db_path, "SELECT count(*) FROM log_line") == [(lines,)]
 
 
-async def test_an_illegal_transition_is_ignored_and_not_written(db_path: Path) -> None:
+async def test_an_illegal_transition_is_ignored_and_not_written(db_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
     await ModelRecord.create(**ModelRecord.config_values(ModelConfig(uid=UID, name=NAME, model_path="/m.gguf")))
     deck = ModelDeck()
     await deck.load()
@@ -103,6 +106,7 @@ async def test_an_illegal_transition_is_ignored_and_not_written(db_path: Path) -
     deck.apply(running)  # stopped -> running: no model gets there without starting
     await deck.journal.flush()
     assert deck.models[UID].status is ModelStatus.STOPPED
+    assert any("ignored stopped -> running" in r.message for r in caplog.records)
     assert query(db_path, "SELECT count(*) FROM status_write") == [(0,)]
 
 
