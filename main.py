@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -16,7 +17,7 @@ from auth.first_start import SetupToken, announce, base_url
 from auth.gate import Gate, is_loopback
 from auth.middleware import SignInRequired
 from auth.session_secret import load_or_create_secret
-from db.database import open_database
+from db.database import DatabaseUnavailable, check_database, open_database
 from lifespan import install_lifespan
 from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
@@ -86,6 +87,10 @@ def build(settings: Settings) -> None:
 def main() -> None:
     simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # tests: settings from env vars only
     settings = parse_settings([] if simulated else None)
+    try:  # before anything is served: a folder nobody can write to is said at once, not found out later
+        check_database(settings.db_path)
+    except DatabaseUnavailable as exc:
+        sys.exit(f"ModelDeck cannot start: {exc}")
     build(settings)
     Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
     Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)
