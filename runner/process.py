@@ -191,7 +191,7 @@ class ManagedServer:
         args, env, group = prepared
         port = int(args[args.index("--port") + 1])
         try:
-            proc = await spawn(args, group=group, env=env, capture_output=True)
+            proc = await spawn(self._lifeline.tied(args), group=group, env=env, capture_output=True)
         except OSError as exc:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
