@@ -1,12 +1,15 @@
-"""Strangers cannot starve a runner: each connection has a deadline, and those without the token are capped.
+"""Strangers cannot starve a runner: a connection must show the token within seconds, and few may wait.
 
-aiohttp's keep-alive timer starts when a connection opens and again after each answer, and closes the
-connection if no complete request has arrived by then: one timer is the deadline for a silent socket,
-for headers sent slowly or never finished, and for an idle keep-alive connection (IDLE_TIMEOUT_S).
-What no timer bounds is how many such connections are open at once. Each holds a file descriptor,
-and once the runner runs out, its sampler and its own clients fail with it. So at most
-STRANGERS_MAX connections may be open that have not passed the token check; a new one beyond that
-pushes out the oldest stranger (a client about to send its token is the newest, not the oldest).
+A stranger is a connection on which no request has passed the token check yet. One that is silent,
+sends its headers slowly or never finishes them is closed STRANGER_DEADLINE_S after it opened (a
+refused token closes the connection at once, see server.py). Each open connection holds a file
+descriptor, and once the runner runs out, its sampler and its own clients fail with it, so at most
+STRANGERS_MAX strangers are held: a new connection beyond that pushes out the oldest stranger (a
+client about to send its token is the newest, not the oldest).
+
+Connections that showed the token are closed when idle for TRUSTED_IDLE_S (aiohttp's keep-alive
+timer): longer than a client's pool keeps an idle connection (aiohttp's: 15 s), so the client always
+lets go first and never sends a command into a connection the runner is closing.
 """
 
 from __future__ import annotations
@@ -17,16 +20,18 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-IDLE_TIMEOUT_S = 5.0  # no complete request on a connection for this long: it is closed
-LINGER_S = 1.0  # a refused request's unread body is read (and dropped) this long before closing
+STRANGER_DEADLINE_S = 5.0
 STRANGERS_MAX = 64
+TRUSTED_IDLE_S = 60.0
+LINGER_S = 1.0  # a refused request's unread body is read (and dropped) this long before closing
 
 
 class ConnectionGuard:
-    """Which connections have shown the token; makes room among the others when a new one comes."""
+    """Which connections have shown the token; closes the strangers that wait too long or are too many."""
 
-    def __init__(self, strangers_max: int = STRANGERS_MAX) -> None:
+    def __init__(self, strangers_max: int = STRANGERS_MAX, deadline_s: float = STRANGER_DEADLINE_S) -> None:
         self.strangers_max = strangers_max
+        self.deadline_s = deadline_s
         self._trusted: set[web.RequestHandler] = set()  # (aiohttp's handlers cannot be weakly referenced)
 
     def trust(self, connection: web.RequestHandler) -> None:
@@ -40,9 +45,17 @@ class ConnectionGuard:
         for connection in strangers[:max(0, len(strangers) - self.strangers_max + 1)]:
             connection.force_close()
 
+    def watch(self, connection: web.RequestHandler) -> None:
+        """Close `connection` at the deadline unless it has shown the token by then."""
+        asyncio.get_running_loop().call_later(self.deadline_s, self._expire, connection)
+
+    def _expire(self, connection: web.RequestHandler) -> None:
+        if connection not in self._trusted:
+            connection.force_close()  # nothing happens if it closed already
+
 
 class GuardedSite(web.BaseSite):
-    """An aiohttp site on a bound socket whose every new connection first asks the guard for room."""
+    """An aiohttp site on a bound socket whose every new connection is held to the guard's rules."""
 
     def __init__(self, runner: web.AppRunner, sock: socket.socket, guard: ConnectionGuard) -> None:
         super().__init__(runner)
@@ -61,7 +74,9 @@ class GuardedSite(web.BaseSite):
 
         def accept() -> web.RequestHandler:
             self._guard.make_room(server.connections)  # in the order they came: oldest first
-            return server()
+            connection = server()
+            self._guard.watch(connection)
+            return connection
 
         self._server = await asyncio.get_running_loop().create_server(accept, sock=self._sock,
                                                                        backlog=self._backlog)

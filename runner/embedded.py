@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from runner.binary import BinarySource
-from runner.connections import IDLE_TIMEOUT_S, LINGER_S, GuardedSite
+from runner.connections import LINGER_S, TRUSTED_IDLE_S, GuardedSite
 from runner.process import Timing
 from runner.server import GUARD, create_app
 from runner.supervisor import Supervisor
@@ -40,7 +40,7 @@ async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tup
     """Open the supervisor and serve it on host:port (0: any free port); returns the bound port."""
     await supervisor.open()
     app = create_app(supervisor, token)
-    app_runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=IDLE_TIMEOUT_S,
+    app_runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=TRUSTED_IDLE_S,
                                lingering_time=LINGER_S)
     await app_runner.setup()
     sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
