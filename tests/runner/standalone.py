@@ -47,19 +47,20 @@ class StandaloneRunner:
 
 
 @contextlib.asynccontextmanager
-async def standalone_runner(binary: Path, tmp_path: Path, configs: list[ModelConfig], *,
-                            fd_limit: int | None = None) -> AsyncIterator[StandaloneRunner]:
-    """The runner running every config (at most `fd_limit` open files, if given); whatever is left is killed after."""
+async def standalone_runner(binary: Path, tmp_path: Path, configs: list[ModelConfig], *, port: int = 0,
+                            token: str | None = None, fd_limit: int | None = None) -> AsyncIterator[StandaloneRunner]:
+    """The runner on `port` (0: any) running every config, with at most `fd_limit` open files if given; it
+    answers once this yields, and it and whatever is left of its servers are killed after."""
 
     def limit_files() -> None:  # in the child, before exec
         if fd_limit is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
 
-    token = secrets.token_urlsafe(16)
+    token = token or secrets.token_urlsafe(16)
     output = tmp_path / "runner.log"
-    with output.open("wb") as log:
+    with output.open("ab") as log:
         host = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "runner", "--port", "0", "--token", token, "--llama-server", str(binary),
+            sys.executable, "-m", "runner", "--port", str(port), "--token", token, "--llama-server", str(binary),
             "--model-dir", str(tmp_path / "models"), "--no-build", "--log-level", "WARNING",
             stdout=asyncio.subprocess.PIPE, stderr=log, cwd=ROOT, preexec_fn=limit_files)
     pids: list[int] = []
