@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from protocol.config import ModelConfig, RestartPolicy
-from protocol.messages import LAST_LINES, LogLine, MetricsSample, ProcessState
+from protocol.messages import LAST_LINES, LogLine, MetricsSample, Placement, ProcessState
 from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.lifeline import Lifeline
-from runner.logs import LogBuffer, exit_reason, parse_line
+from runner.logs import LogBuffer, exit_reason, parse_line, read_placement
 from runner.spawn import Child, spawn
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ HEALTH_POLL_MAX_S = 0.025
 STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
+VERBOSITY_FLAGS = frozenset({"-lv", "--log-verbosity", "-v", "--verbose", "--log-verbose"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class ManagedServer:
         self._stop = asyncio.Event()
         self.commands = 0  # starts and stops asked so far: a deferred start yields to any command after it
         self._output_seen = asyncio.Event()
+        self._awaiting_binary = False
+        self._placement: Placement | None = None  # read from the log while the model loads
 
     # ---- commands ---------------------------------------------------------------------------
 
@@ -128,7 +131,7 @@ class ManagedServer:
         # The task first, so its first step (the spawn) runs before the event fan-out this status wakes.
         self._task = asyncio.create_task(self._run(), name=f"llama-server {self.config.name}")
         self._set(status=ModelStatus.STARTING, name=self.config.name, restarts=0, exit_code=None, reason=None,
-                  last_lines=[], pid=None, port=None, started_at=None, metrics=None)
+                  last_lines=[], pid=None, port=None, started_at=None, metrics=None, placement=None)
 
     def stop(self) -> Coroutine[Any, Any, None]:
         """Stop the server (SIGTERM, then SIGKILL after the timeout) or cancel a pending restart: asked now,
@@ -147,6 +150,11 @@ class ManagedServer:
                 await asyncio.shield(run)
         if run is self._task and self.state.status is not ModelStatus.STOPPED:
             self._set(status=ModelStatus.STOPPED, pid=None, metrics=None)  # an error cleared, or a run cancelled
+
+    def waiting(self, reason: str) -> None:
+        """While this start waits for the binary (being built), say why; nothing otherwise."""
+        if self._awaiting_binary and self.state.reason != reason:
+            self._set(reason=reason)
 
     def set_metrics(self, sample: MetricsSample) -> None:
         self.state = self.state.model_copy(update={"metrics": sample})
@@ -187,6 +195,11 @@ class ManagedServer:
             log.exception("supervising %s failed", self.config.name)
             self._set(status=ModelStatus.ERROR, pid=None, reason=f"runner error: {exc}", metrics=None)
 
+    def _cpu_only(self) -> Placement | None:
+        """Where a model runs when its log did not say: on the CPU for a binary without GPU devices (such a build
+        logs no offloading); unknown otherwise (someone turned the log down)."""
+        return None if self._binary.info.devices else Placement()
+
     def _restart_wanted(self, ended: Exit, failures: int) -> bool:
         if ended.returncode == 0 or self.config.restart_policy is not RestartPolicy.ON_FAILURE:
             return False
@@ -207,8 +220,9 @@ class ManagedServer:
         except OSError as exc:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
+        self._placement = None
         self._record(parse_line(f"ModelDeck: started pid {proc.pid}: {' '.join(args)}"))
-        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC))
+        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC), reason=None)
         assert proc.output is not None
         reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
@@ -217,7 +231,7 @@ class ManagedServer:
         try:
             done, _ = await asyncio.wait({exited, stop_asked, ready}, return_when=asyncio.FIRST_COMPLETED)
             if ready in done and exited not in done and not self._stop.is_set():
-                self._set(status=ModelStatus.RUNNING)
+                self._set(status=ModelStatus.RUNNING, placement=self._placement or self._cpu_only())
                 await asyncio.wait({exited, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
             if not exited.done():  # stop asked
                 await self._terminate(proc, exited)
@@ -244,8 +258,14 @@ class ManagedServer:
             return await self._command()  # nothing in it waits now
         command = asyncio.create_task(self._command())
         stop_asked = asyncio.create_task(self._stop.wait())
-        await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
-        stop_asked.cancel()
+        if self._binary.known is None:
+            self._awaiting_binary = True
+            self.waiting(self._binary.info.waiting_reason)
+        try:
+            await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._awaiting_binary = False
+            stop_asked.cancel()
         if self._stop.is_set():
             command.cancel()
             return None
@@ -260,6 +280,8 @@ class ManagedServer:
         binary = await self._binary.path()
         port = config.port or free_port()
         args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
+        if self._binary.info.devices and not any(arg.split("=", 1)[0] in VERBOSITY_FLAGS for arg in config.extra_args):
+            args += ["--log-verbosity", "4"]  # a GPU build says where the layers went only at this level
         # ModelDeck's own settings (the runner token among them) are no business of a model server.
         inherited = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
         return args, {**inherited, **config.env}, await self._lifeline.group()
@@ -288,7 +310,10 @@ class ManagedServer:
             self._line(pending)
 
     def _line(self, raw: bytes) -> None:
-        self._record(parse_line(raw.decode("utf-8", "replace")))
+        line = parse_line(raw.decode("utf-8", "replace"))
+        if self.state.status is ModelStatus.STARTING:
+            self._placement = read_placement(line.text, self._placement)
+        self._record(line)
         self._output_seen.set()
 
     def _record(self, line: LogLine) -> None:
