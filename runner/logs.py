@@ -12,18 +12,16 @@ import signal
 from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Literal, cast
+from typing import cast
 
-from protocol.messages import LogLine, Placement
+from protocol.messages import LogLevel, LogLine, Placement
 
 MAX_LINE_CHARS = 4000
 _PREFIXED = re.compile(r"^\s*\d+\.\d+\.\d+\.\d+ ([IWED]) (.*)$")
 _USING_DEVICE = re.compile(r"using device (\S+) \(([^)]*)\)")
 _OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
-Level = Literal["I", "W", "E", "D", "?"]
 OWN_PREFIX = "ModelDeck: "
-
 
 def parse_line(raw: str, at: datetime | None = None) -> LogLine:
     """One output line as a LogLine; the timestamp prefix is dropped (`at` carries the time)."""
@@ -31,13 +29,13 @@ def parse_line(raw: str, at: datetime | None = None) -> LogLine:
     at = at or datetime.now(UTC)
     match = _PREFIXED.match(raw)
     if match:
-        return LogLine(at=at, level=cast(Level, match.group(1)), text=match.group(2))
+        return LogLine(at=at, level=cast(LogLevel, match.group(1)), text=match.group(2))
     lowered = raw.lstrip().lower()
-    level: Level = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
+    level: LogLevel = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
     return LogLine(at=at, level=level, text=raw)
 
 
-def own_line(text: str, level: Level = "I") -> LogLine:
+def own_line(text: str, level: LogLevel = "I") -> LogLine:
     """A line ModelDeck itself writes into a model's log: what it did to the server, or saw it do."""
     return LogLine(at=datetime.now(UTC), level=level, text=OWN_PREFIX + text)
 

@@ -7,18 +7,19 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from protocol.messages import LogLine
+from protocol.messages import LogLevel, LogLine
 
 # A line's level in plain words, as the log view and the downloaded file show it. "output": a line the
 # server printed without a level (its early start-up lines, anything a library prints by itself).
-LEVEL_WORDS = {"E": "error", "W": "warning", "I": "info", "D": "debug", "?": "output"}
-LEVELS = {"E": "errors", "W": "warnings", "I": "info", "D": "debug", "?": "output without a level"}  # the filter
+LEVEL_WORDS: dict[LogLevel, str] = {"E": "error", "W": "warning", "I": "info", "D": "debug", "?": "output"}
+LEVELS: dict[LogLevel, str] = {"E": "errors", "W": "warnings", "I": "info", "D": "debug",  # the filter's choices
+                               "?": "output without a level"}
 
 
 @dataclass(frozen=True)
 class LogFilter:
     uid: str | None = None  # None: every model
-    level: str | None = None  # one of LEVELS; None: every level
+    level: LogLevel | None = None  # None: every level
     text: str = ""  # case-insensitive substring
 
     def matches(self, uid: str, line: LogLine) -> bool:
