@@ -198,10 +198,14 @@ class Browser:
     def small_targets(self) -> list[dict[str, Any]]:
         return list(self.js(TARGETS_JS, MIN_TARGET_PX))
 
-    def screenshot(self, name: str) -> Path:
-        """What the screen shows once menus, dialogs and toasts have finished moving."""
+    def wait_still(self) -> None:
+        """Until menus, dialogs and toasts have finished moving (a tap lands where the person sees the target)."""
         self.wait.until(lambda _: self.js("return document.getAnimations().every(a => a.playState !== 'running')"),
                         "animations finished")
+
+    def screenshot(self, name: str) -> Path:
+        """What the screen shows once menus, dialogs and toasts have finished moving."""
+        self.wait_still()
         path = self.shots / f"{name}-{self.view.name}.png"
         self.driver.save_screenshot(str(path))
         return path

@@ -26,8 +26,7 @@ PASSWORD = "a long enough phone password"
 
 def serious_violations(browser: Browser) -> list[dict[str, Any]]:
     """What axe finds on the page as it is now that a person would be hindered by (serious, critical)."""
-    browser.wait.until(lambda _: browser.js("return document.getAnimations().every(a => a.playState !== 'running')"),
-                       "animations finished")
+    browser.wait_still()
     axe = Axe(browser.driver)
     axe.inject()
     results = axe.run()

@@ -56,6 +56,7 @@ def test_the_forms_warning_on_a_phone_leaves_the_fields_in_view_and_within_reach
     browser.open(deck_app.url)
     browser.tap(browser.button("Add model"))
     form = browser.dialog()
+    browser.wait_still()  # the form has slid up
     browser.button("Save", within=form).click()  # nothing filled in; as a thumb does, without scrolling the form
     toast = browser.see_text("Please correct the marked fields")
     toast = toast.find_element(By.XPATH, TOAST)
