@@ -19,7 +19,7 @@ from protocol.status import ModelStatus
 
 LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" for a line without one
 
-PROTOCOL_VERSION = 2  # 2: the llama-server binary's state (`server` in the snapshot, `server` events)
+PROTOCOL_VERSION = 3  # 2: the llama-server binary's state (`server` in the snapshot, `server` events); 3: `restart`
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
@@ -73,6 +73,18 @@ class Placement(_Message):
     layers_total: int | None = None
 
 
+class PendingRestart(_Message):
+    """The runner starts the model again in `delay_s` (restart policy on-failure): attempt `attempt` of `limit`."""
+
+    delay_s: float
+    attempt: int
+    limit: int
+
+    @property
+    def note(self) -> str:
+        return f"restarting in {self.delay_s:.1f} s (attempt {self.attempt} of {self.limit})"
+
+
 class ProcessState(_Message):
     """What the runner knows of one supervised model."""
 
@@ -88,6 +100,7 @@ class ProcessState(_Message):
     restarts: int = 0
     metrics: MetricsSample | None = None
     placement: Placement | None = None  # once the server has loaded its model
+    restart: PendingRestart | None = None  # with `error`: the runner will start it again
 
 
 class GpuSample(_Message):

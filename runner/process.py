@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol.config import ModelConfig, RestartPolicy
-from protocol.messages import LAST_LINES, LogLine, MetricsSample, Placement, ProcessState
+from protocol.messages import LAST_LINES, LogLine, MetricsSample, PendingRestart, Placement, ProcessState
 from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
@@ -178,10 +178,9 @@ class ManagedServer:
                               last_lines=ended.last_lines, metrics=None)
                     return
                 delay = min(self._timing.backoff_base_s * 2 ** (failures - 1), self._timing.backoff_cap_s)
-                self._set(status=ModelStatus.ERROR, pid=None, exit_code=ended.returncode,
-                          reason=f"{ended.reason} (restarting in {delay:.1f} s, "
-                                 f"attempt {failures} of {self.config.restart_limit})",
-                          last_lines=ended.last_lines, metrics=None)
+                self._set(status=ModelStatus.ERROR, pid=None, exit_code=ended.returncode, reason=ended.reason,
+                          last_lines=ended.last_lines, metrics=None,
+                          restart=PendingRestart(delay_s=delay, attempt=failures, limit=self.config.restart_limit))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)  # backoff, cut short by stop
                 if self._stop.is_set():
@@ -353,5 +352,7 @@ class ManagedServer:
             await asyncio.wait_for(asyncio.shield(reader), 0.5)
 
     def _set(self, **changes: object) -> None:
+        if "status" in changes:  # a pending restart belongs to the error it follows, and to nothing after it
+            changes.setdefault("restart", None)
         self.state = self.state.model_copy(update=changes)
         self._on_status(self.state)
