@@ -43,11 +43,6 @@ class RunnerAddress:
     token: str
     embedded: EmbeddedRunner | None = None  # ours: its models end with the app
 
-    async def stop_models(self) -> None:
-        """The embedded runner's models stop with the app; a standalone runner's keep running."""
-        if self.embedded is not None:
-            await self.embedded.stop_models()
-
 
 @asynccontextmanager
 async def runner_address(settings: Settings) -> AsyncIterator[RunnerAddress]:
@@ -64,11 +59,14 @@ async def runner_address(settings: Settings) -> AsyncIterator[RunnerAddress]:
 
 
 async def final_states_recorded(deck: ModelDeck, runner: RunnerAddress) -> None:
-    """At shutdown, before the feed closes: the models the app stops, stopped, and the deck told so (the journal
-    writes it last), within FINAL_STATES_S (a model that hangs is left to ending_on_time)."""
+    """At shutdown, before the feed closes: the embedded runner's models stopped, and the deck told so (the
+    journal writes it last), within FINAL_STATES_S (a model that hangs is left to ending_on_time). A standalone
+    runner's models keep running, and their rows say so."""
+    if runner.embedded is None:
+        return
     try:
         async with asyncio.timeout(FINAL_STATES_S):
-            await runner.stop_models()
+            await runner.embedded.stop_models()
             await deck.settled()
     except TimeoutError:
         log.warning("shutting down: not every model's final state arrived within %.1f s", FINAL_STATES_S)

@@ -391,8 +391,8 @@ class ModelDeck:
             if state.status.is_active:
                 self._guessed.pop(state.uid, None)
                 self._transition(state, StatusChange(ModelStatus.STOPPED))
-            elif state.restart is not None:
-                self._transition(state, replace(StatusChange.shown_by(state), restart=None))
+            elif state.restart is not None:  # the row never held it: nothing to write
+                self._transition(state, replace(StatusChange.shown_by(state), restart=None), persist=False)
 
     def _process_reported(self, process: ProcessState, *, resync: bool = False) -> None:
         state = self.models.get(process.uid)

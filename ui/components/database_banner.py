@@ -17,9 +17,9 @@ def _problem_line(problem: str | None) -> str:
 
 def database_banner(health: DatabaseHealth) -> None:
     """Each part hidden while there is nothing to say: every write goes through, nothing was recreated."""
-    for field, icon, colour, words in (("problem", "error", "text-negative", _problem_line),
+    for field, icon, colour, words in (("problem", "error", "bg-negative text-white", _problem_line),
                                        ("notice", "restore", "", lambda notice: notice or "")):
-        with ui.card().classes("w-full").bind_visibility_from(health, field, bool).mark("database-banner"), \
-                ui.row().classes(f"items-center gap-2 no-wrap {colour}"):
+        with ui.card().classes(f"w-full {colour}").bind_visibility_from(health, field, bool).mark(
+                "database-banner"), ui.row().classes("items-center gap-2 no-wrap"):
             ui.icon(icon)
             ui.label().classes("text-sm break-words").bind_text_from(health, field, words).mark(f"database-{field}")
