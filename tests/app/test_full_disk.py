@@ -28,21 +28,25 @@ def full_disk_home(deck_home: DeckHome) -> Iterator[SmallFilesystem]:
         yield fs
 
 
-def count(home: DeckHome, table: str, since: datetime) -> int:
+def count(home: DeckHome, table: str, since: datetime, until: datetime | None = None) -> int:
+    """Rows of `table` about what happened after `since` (and before `until`)."""
     with closing(sqlite3.connect(home.db_path)) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table} WHERE at > ?", (str(since),)).fetchone()[0])
+        return int(db.execute(f"SELECT count(*) FROM {table} WHERE at > ? AND at < ?",
+                              (str(since), str(until or datetime.max.replace(tzinfo=UTC)))).fetchone()[0])
 
 
 async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_once_freed(
         full_disk_home: SmallFilesystem, deck_home: DeckHome) -> None:
     async with started_app() as user:
         await user.open("/")
-        await start_model(user, deck_home, "watched")
+        watched = await start_model(user, deck_home, "watched")
+        [server] = llama_servers()
         await add_model(user, deck_home, "second", ctx_size=256)
         second = uid_of(deck_home, "second")
 
+        filled_at = datetime.now(UTC)
         full_disk_home.fill()
-        for page in PAGES:  # the next metrics sample cannot be written: every page says so within 2 s
+        for page in PAGES:  # the next write cannot be made: every page says so within 2 s
             await user.open(page)
             await user.should_see(marker="database-banner", retries=20)
             await user.should_see("the disk holding the database is full")
@@ -54,14 +58,24 @@ async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_
         with user.scope(marker=f"card-{second}"):  # put back, not `starting` for ever
             await user.should_see("stopped")
             await user.should_not_see("starting")
-        [server] = llama_servers()  # the command was never sent: only the first model's server runs
-        assert deck_home.row("second")["status"] == "stopped"
+        assert llama_servers() == [server]  # the command was never sent
+        os.kill(server.pid, signal.SIGKILL)  # a crash while nothing can be written: shown, and kept
+        with user.scope(marker=f"card-{watched}"):
+            await user.should_see("exit code -9", retries=20)
+        assert deck_home.row("watched")["status"] == "running"
 
         full_disk_home.free()
         freed_at = datetime.now(UTC)
+        await until(lambda: deck_home.row("watched")["status"] == "error", within=10, message="the kept crash written")
+        assert count(deck_home, "crash", filled_at, freed_at) == 1
+        await user.should_not_see(marker="database-banner", retries=30)
+
+        # Writing goes on by itself: a start, its figures, and a later crash.
+        user.find(marker=f"start-{second}").click()
+        await until(lambda: deck_home.row("second")["status"] == "running", within=15, message="second running")
         await until(lambda: count(deck_home, "metric_sample", freed_at) >= 2, within=10,
                     message="metric samples written after the space was freed")
-        await user.should_not_see(marker="database-banner", retries=30)
-        os.kill(server.pid, signal.SIGKILL)  # and a later crash is recorded
-        await until(lambda: count(deck_home, "crash", freed_at) == 1, within=10, message="the crash recorded")
-        assert deck_home.row("watched")["status"] == "error"
+        [again] = llama_servers()
+        os.kill(again.pid, signal.SIGKILL)
+        await until(lambda: count(deck_home, "crash", freed_at) == 1, within=10, message="the later crash recorded")
+        assert deck_home.row("second")["status"] == "error"
