@@ -69,6 +69,14 @@ class BinarySource:
         """The binary when already resolved (then `path()` returns it without waiting)."""
         return self._path
 
+    async def available(self) -> Path | None:
+        """The binary if one exists now (never builds); BinaryNotFound for an explicit one that does not run."""
+        if self._path is None:
+            found = await asyncio.to_thread(find_binary, self._explicit)
+            if found is not None:
+                self._path = found
+        return self._path
+
     async def path(self) -> Path:
         if self._path is not None:
             return self._path

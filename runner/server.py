@@ -3,7 +3,7 @@
   POST /v1/start    StartCommand  -> CommandReply    GET /v1/snapshot         -> SnapshotEvent
   POST /v1/stop     ModelCommand  -> CommandReply    GET /v1/logs/{uid}?limit -> LogsReply
   POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
-  POST /v1/forget   ModelCommand  -> CommandReply
+  POST /v1/forget   ModelCommand  -> CommandReply    GET /v1/flags            -> FlagCatalog
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
 browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token.
@@ -21,7 +21,9 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ValidationError
 
 from protocol.messages import MAX_FRAME_BYTES, CommandReply, LogsReply, ModelCommand, StartCommand
+from runner.binary import BinaryNotFound
 from runner.events import Subscription
+from runner.flag_catalog import CatalogError
 from runner.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,16 @@ async def _command(request: web.Request, model: type[M], act: Callable[[Supervis
 
 
 async def start(request: web.Request) -> web.Response:
-    return await _command(request, StartCommand, lambda supervisor, command: supervisor.start(command.config))
+    """Refused at once (409, the flag named) when an argument or variable is not allowed."""
+    command = await _parse(request, StartCommand)
+    if isinstance(command, web.Response):
+        return command
+    supervisor = request.app[SUPERVISOR]
+    problem = await supervisor.launch_problem(command.config)
+    if problem is not None:
+        log.info("refused to start %s: %s", command.config.name, problem)
+        return _reply(False, problem)
+    return _reply(*supervisor.start(command.config))
 
 
 async def stop(request: web.Request) -> web.Response:
@@ -90,6 +101,15 @@ async def restart(request: web.Request) -> web.Response:
 
 async def forget(request: web.Request) -> web.Response:
     return await _command(request, ModelCommand, lambda supervisor, command: supervisor.forget(command.uid))
+
+
+async def flags(request: web.Request) -> web.Response:
+    """The llama-server's flags with ModelDeck's decision on each, and the allowed environment variables."""
+    try:
+        catalog = await request.app[SUPERVISOR].flags()
+    except (BinaryNotFound, CatalogError) as exc:
+        return _reply(False, str(exc), 503)
+    return web.Response(text=catalog.model_dump_json(), content_type="application/json")
 
 
 async def snapshot(request: web.Request) -> web.Response:
@@ -181,6 +201,7 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app.router.add_post("/v1/stop", stop)
     app.router.add_post("/v1/restart", restart)
     app.router.add_post("/v1/forget", forget)
+    app.router.add_get("/v1/flags", flags)
     app.router.add_get("/v1/snapshot", snapshot)
     app.router.add_get("/v1/logs/{uid}", logs)
     app.router.add_get("/v1/events", events)

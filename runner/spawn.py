@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO
 
 
@@ -52,7 +53,7 @@ class Child:
                 self._popen.send_signal(sig)
 
 
-async def spawn(args: Sequence[str], *, group: int, env: dict[str, str] | None = None,
+async def spawn(args: Sequence[str], *, group: int, env: dict[str, str] | None = None, cwd: Path | None = None,
                 capture_output: bool = False, stdin_pipe: bool = False) -> Child:
     """Start `args` (a list, never a shell) in process group `group` (0: a new group it leads).
 
@@ -61,7 +62,7 @@ async def spawn(args: Sequence[str], *, group: int, env: dict[str, str] | None =
     popen = subprocess.Popen(  # noqa: ASYNC220 - a vfork spawn takes well under a millisecond
         args, stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
         stdout=subprocess.PIPE if capture_output else None, stderr=subprocess.STDOUT if capture_output else None,
-        env=env, process_group=group)
+        env=env, cwd=cwd, process_group=group)
     exited = _watch_exit(loop, popen)
     output: asyncio.StreamReader | None = None
     if popen.stdout is not None:

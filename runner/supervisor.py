@@ -18,6 +18,8 @@ from typing import Any
 import aiohttp
 
 from protocol.config import ModelConfig
+from protocol.flags import FlagCatalog
+from protocol.launch_check import launch_problem
 from protocol.messages import (
     HostEvent,
     HostSample,
@@ -30,8 +32,9 @@ from protocol.messages import (
     StatusEvent,
 )
 from protocol.status import ModelStatus
-from runner.binary import BinarySource
+from runner.binary import BinaryNotFound, BinarySource
 from runner.events import EventHub
+from runner.flag_catalog import CatalogError, read_catalog
 from runner.host import HostSampler
 from runner.lifeline import Lifeline
 from runner.metrics import ProcessProbe, scrape
@@ -45,10 +48,12 @@ LOG_PENDING_MAX = 5000  # a server printing faster than we flush loses its oldes
 
 
 class Supervisor:
-    def __init__(self, binary: BinarySource, *, allowed_dirs: tuple[Path, ...] = (),
+    def __init__(self, binary: BinarySource, *, work_dir: Path, allowed_dirs: tuple[Path, ...] = (),
                  metrics_interval: float = 1.0, timing: Timing | None = None,
                  hub: EventHub | None = None, host: HostSampler | None = None) -> None:
+        """`work_dir`: the runner's own folder; each llama-server runs in an empty work_dir/<uid>."""
         self.runner_id = uuid.uuid4().hex
+        self.work_dir = work_dir.expanduser().resolve()
         self.hub = hub or EventHub()
         self.servers: dict[str, ManagedServer] = {}
         self.host_sample: HostSample | None = None
@@ -65,6 +70,7 @@ class Supervisor:
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
+        self.work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         await self._lifeline.group()  # started now, not on the first start command's clock
         self._session = aiohttp.ClientSession()
         self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
@@ -85,6 +91,24 @@ class Supervisor:
 
     # ---- commands ---------------------------------------------------------------------------
 
+    async def flags(self) -> FlagCatalog:
+        """The catalog of the llama-server this runner runs. Raises BinaryNotFound while there is none yet
+        (it is built at the first start), CatalogError when its --help cannot be read."""
+        binary = await self._binary.available()
+        if binary is None:
+            raise BinaryNotFound("llama-server is not there yet: it is built at the first start")
+        return await read_catalog(binary, cwd=self.work_dir)
+
+    async def launch_problem(self, config: ModelConfig) -> str | None:
+        """Why this configuration may not start (a refused flag or variable), answered with the command.
+        Without a binary yet the same check runs before the spawn, and a refusal becomes an `error`."""
+        try:
+            catalog = await self.flags()
+        except (BinaryNotFound, CatalogError):
+            return None
+        problem = launch_problem(config, catalog, self._allowed_dirs)
+        return None if problem is None else str(problem)
+
     def start(self, config: ModelConfig) -> tuple[bool, str | None]:
         server = self.servers.get(config.uid)
         if server is not None and server.busy:
@@ -94,8 +118,8 @@ class Supervisor:
             return False, f"{server.state.name} is already {server.state.status.value}"
         if server is None:
             server = ManagedServer(config, binary=self._binary, lifeline=self._lifeline,
-                                   allowed_dirs=self._allowed_dirs, on_status=self._status, on_log=self._log,
-                                   timing=self._timing)
+                                   allowed_dirs=self._allowed_dirs, work_root=self.work_dir,
+                                   on_status=self._status, on_log=self._log, timing=self._timing)
             self.servers[config.uid] = server
         server.start(config)
         return True, None
