@@ -35,7 +35,8 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
     if settings.runner_url:
         yield settings.runner_url, settings.runner_token or ""
         return
-    runner = await start_embedded_runner(llama_server=settings.llama_server, model_dirs=settings.allowed_model_dirs)
+    runner = await start_embedded_runner(llama_server=settings.llama_server, model_dirs=settings.allowed_model_dirs,
+                                         work_dir=settings.runner_work_dir)
     try:
         yield runner.url, runner.token
     finally:
@@ -43,7 +44,7 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
 
 
 def build(settings: Settings) -> None:
-    deck = ModelDeck()
+    deck = ModelDeck(settings.allowed_model_dirs)
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
     catalog = ModelCatalog(deck, settings.allowed_model_dirs)

@@ -6,6 +6,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from protocol import ModelConfig
+from protocol.flags import FlagCatalog
 from protocol.messages import CommandReply, ModelCommand, StartCommand
 
 COMMAND_TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -40,3 +41,15 @@ class RunnerClient:
 
     async def forget(self, uid: str) -> CommandReply:
         return await self._post("/v1/forget", ModelCommand(uid=uid).model_dump_json())
+
+    async def flags(self) -> FlagCatalog | None:
+        """The runner's llama-server flags and ModelDeck's decision on each; None while it cannot say
+        (no binary built yet, unreachable, an answer we do not understand)."""
+        try:
+            async with self.session.get(f"{self.base_url}/v1/flags", headers=self.headers,
+                                        timeout=COMMAND_TIMEOUT) as response:
+                if response.status != 200:
+                    return None
+                return FlagCatalog.model_validate_json(await response.read())
+        except (aiohttp.ClientError, TimeoutError, ValidationError):
+            return None

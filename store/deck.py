@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from nicegui import Event, binding
 
@@ -18,6 +19,8 @@ from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
 from protocol import ModelConfig, ModelStatus
 from protocol.config import new_uid
+from protocol.flags import FlagCatalog
+from protocol.launch_check import LaunchRefused, launch_problem
 from protocol.messages import CommandReply, LogLine
 from store import audit
 from store.actor import SYSTEM, Actor
@@ -66,7 +69,9 @@ def _require_admin(actor: Actor, what: str) -> None:
 
 
 class ModelDeck:
-    def __init__(self) -> None:
+    def __init__(self, allowed_dirs: Iterable[Path] = ()) -> None:
+        self.allowed_dirs = tuple(allowed_dirs)  # model files, and files extra arguments name, come from these
+        self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.models: dict[str, ModelState] = {}
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink()
@@ -87,6 +92,7 @@ class ModelDeck:
             state = ModelState(config=record.to_config())
             self._apply_status(state, StatusChange(record.status, record.exit_code, record.reason,
                                                    tuple(record.last_lines)))
+            self._check_launch(state)
             self.models[record.uid] = state
 
     def in_order(self) -> list[ModelState]:
@@ -97,6 +103,21 @@ class ModelDeck:
             return self.models[uid]
         except KeyError:
             raise StoreError("that model no longer exists") from None
+
+    def launch_problem(self, config: ModelConfig) -> LaunchRefused | None:
+        """Why this configuration cannot start with the runner's llama-server; None if it can, or if the
+        runner has not said which flags it allows yet (then it answers at start)."""
+        return None if self.flags is None else launch_problem(config, self.flags, self.allowed_dirs)
+
+    def use_flags(self, catalog: FlagCatalog) -> None:
+        """The runner said which flags its llama-server has and allows: every card says whether it can start."""
+        self.flags = catalog
+        for state in self.models.values():
+            self._check_launch(state)
+
+    def _check_launch(self, state: ModelState) -> None:
+        problem = self.launch_problem(state.config)
+        state.blocked = None if problem is None else str(problem)
 
     def name_taken(self, name: str, uid: str | None = None) -> bool:
         folded = name.casefold()
@@ -125,10 +146,12 @@ class ModelDeck:
         saved = record.to_config()
         if state is None:
             state = ModelState(config=saved)
+            self._check_launch(state)
             self.models[saved.uid] = state
             self.added.emit(state)
         else:
             state.config = saved
+            self._check_launch(state)
         return state
 
     async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
@@ -185,6 +208,8 @@ class ModelDeck:
         state = self.get(uid)
         if not state.status.can_start:
             raise StoreError(f"{state.name} is already {state.status}")
+        if state.blocked:
+            raise StoreError(f"{state.name} cannot start: {state.blocked}")
         await self._command(state, StatusChange(ModelStatus.STARTING), lambda: self.runner.start(state.config), actor)
 
     async def stop(self, uid: str, *, actor: Actor) -> None:

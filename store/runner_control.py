@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from protocol import ModelConfig
+from protocol.flags import FlagCatalog
 from protocol.messages import CommandReply
 
 
@@ -14,6 +15,8 @@ class RunnerControl(Protocol):
     async def stop(self, uid: str) -> CommandReply: ...
 
     async def forget(self, uid: str) -> CommandReply: ...
+
+    async def flags(self) -> FlagCatalog | None: ...
 
 
 class NoRunner:
@@ -27,3 +30,6 @@ class NoRunner:
 
     async def forget(self, uid: str) -> CommandReply:
         return CommandReply(accepted=False, reason="the runner is not connected")
+
+    async def flags(self) -> FlagCatalog | None:
+        return None

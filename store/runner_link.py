@@ -11,7 +11,8 @@ import aiohttp
 
 from live.feed import LinkState, RunnerFeed
 from live.runner_client import RunnerClient
-from protocol.messages import Event, SnapshotEvent
+from protocol import ModelStatus
+from protocol.messages import Event, SnapshotEvent, StatusEvent
 from store.deck import ModelDeck
 from store.runner_control import NoRunner
 from store.sync import LiveSync
@@ -19,14 +20,47 @@ from store.sync import LiveSync
 log = logging.getLogger(__name__)
 
 
+class RunnerFlags:
+    """Keeps the deck's flag catalog that of the runner linked now: asked of every new runner (its
+    llama-server may differ), and again once a model runs on one that had no binary yet (it builds one
+    at the first start)."""
+
+    def __init__(self, deck: ModelDeck) -> None:
+        self.deck = deck
+        self._runner_id: str | None = None
+        self._held_for: str | None = None
+        self._fetch: asyncio.Task[None] | None = None
+
+    def seen(self, event: Event) -> None:
+        if isinstance(event, SnapshotEvent):
+            self._runner_id = event.runner_id
+        elif not (isinstance(event, StatusEvent) and event.process.status is ModelStatus.RUNNING):
+            return
+        if self._runner_id not in (None, self._held_for) and (self._fetch is None or self._fetch.done()):
+            self._fetch = asyncio.create_task(self._ask(self._runner_id), name="runner flags")
+
+    async def _ask(self, runner_id: str) -> None:
+        catalog = await self.deck.runner.flags()
+        if catalog is not None:
+            self._held_for = runner_id
+            self.deck.use_flags(catalog)
+
+    async def close(self) -> None:
+        if self._fetch is not None:
+            self._fetch.cancel()
+            await asyncio.gather(self._fetch, return_exceptions=True)
+
+
 @asynccontextmanager
 async def linked_runner(deck: ModelDeck, url: str, token: str, *, flush_interval: float = 0.2,
                         heartbeat: float = 5.0) -> AsyncIterator[LiveSync]:
     """While open, the deck's Start/Stop reach the runner and its events reach the deck and the DB."""
     connected = asyncio.Event()
+    flags = RunnerFlags(deck)
 
     def on_event(event: Event) -> None:
         sync.apply(event)
+        flags.seen(event)
         if isinstance(event, SnapshotEvent):
             connected.set()
 
@@ -51,4 +85,5 @@ async def linked_runner(deck: ModelDeck, url: str, token: str, *, flush_interval
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await flags.close()
             deck.link.state = "not connected"

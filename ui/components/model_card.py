@@ -81,6 +81,9 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
         ui.label().classes("text-sm text-negative break-words").bind_text_from(
             state, "problem", lambda problem: problem or "").bind_visibility_from(state, "problem", bool).mark(
             f"problem-{uid}")
+        ui.label().classes("text-sm text-negative break-words").bind_text_from(
+            state, "blocked", lambda why: f"Cannot start: {why}. Edit it to fix." if why else "").bind_visibility_from(
+            state, "blocked", bool).mark(f"blocked-{uid}")
         with ui.row().classes("text-sm gap-4").bind_visibility_from(state, "status", lambda s: s == "running"):
             ui.label().bind_text_from(state, "figures", lambda f: rate(f and f.tokens_per_second, "tok/s"))
             ui.label().bind_text_from(state, "figures", lambda f: f"RAM {human_bytes(f and f.rss_bytes)}")

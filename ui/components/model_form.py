@@ -16,6 +16,7 @@ from store import ModelDeck, StoreError
 from store.actor import Actor
 from store.catalog import ModelCatalog
 from store.form_validation import validate_form
+from ui.components.flag_help import FlagHelpDialog
 
 FIT_INPUTS = ("model_path", "ctx_size", "gpu_layers", "parallel", "cache_type_k", "cache_type_v", "flash_attn")
 FieldElement = ui.input | ui.number | ui.select | ui.switch | ui.textarea
@@ -31,6 +32,7 @@ class ModelFormDialog(ui.dialog):
         self.allowed_dirs = tuple(allowed_dirs)
         self.editing: ModelConfig | None = None
         self.fields: dict[str, FieldElement] = {}
+        self.flag_help = FlagHelpDialog(on_flag=self._add_flag, on_variable=self._add_variable)
         with self, ui.card().classes("w-full max-w-2xl"):
             self.title = ui.label().classes("text-lg font-bold")
             with ui.grid().classes("w-full gap-x-4 gap-y-1 grid-cols-1 sm:grid-cols-2"):
@@ -50,8 +52,14 @@ class ModelFormDialog(ui.dialog):
                 self._add("restart_limit", ui.number("Restart limit", min=0, precision=0))
                 self._add("flash_attn", ui.switch("Flash attention"))
                 self._add("autostart", ui.switch("Start with ModelDeck"))
-                self._add("extra_args", ui.input("Extra arguments")).classes("sm:col-span-2")
-                self._add("env", ui.textarea("Environment (KEY=value per line)")).classes("sm:col-span-2")
+                with ui.row().classes("w-full items-start no-wrap gap-2 sm:col-span-2"):
+                    self._add("extra_args", ui.input("Extra arguments")).classes("flex-grow")
+                    ui.button("Flags", icon="help_outline", on_click=lambda: self.flag_help.show(
+                        self.deck.flags, "flags")).props("flat").classes("min-h-[44px] mt-2").mark("show-flags")
+                with ui.row().classes("w-full items-start no-wrap gap-2 sm:col-span-2"):
+                    self._add("env", ui.textarea("Environment (KEY=value per line)")).classes("flex-grow")
+                    ui.button("Variables", icon="help_outline", on_click=lambda: self.flag_help.show(
+                        self.deck.flags, "env")).props("flat").classes("min-h-[44px] mt-2").mark("show-variables")
                 self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")
             for name in FIT_INPUTS:
                 self.fields[name].on_value_change(self.update_fit)
@@ -76,9 +84,23 @@ class ModelFormDialog(ui.dialog):
             if name != "uid" and not info.is_required()}))  # no PydanticUndefined for the browser
 
     def open_edit(self, config: ModelConfig) -> None:
+        """The configuration as saved; an argument the runner would refuse is marked with the reason."""
         self.editing = config
         self.title.text = f"Edit {config.name}"
         self._fill(config)
+        problem = self.deck.launch_problem(config)
+        if problem is not None:
+            field = self.fields[problem.field]
+            assert isinstance(field, ui.input)  # extra_args and env are text (a textarea is an input)
+            field.error = str(problem)
+
+    def _add_flag(self, flag: str) -> None:
+        field = self.fields["extra_args"]
+        field.value = f"{field.value or ''} {flag}".strip()
+
+    def _add_variable(self, name: str) -> None:
+        field = self.fields["env"]
+        field.value = f"{str(field.value or '').rstrip()}\n{name}=".lstrip()
 
     def _fill(self, config: ModelConfig) -> None:
         for name, element in self.fields.items():
@@ -118,7 +140,7 @@ class ModelFormDialog(ui.dialog):
     async def save(self) -> None:
         values = self.values()
         uid = self.editing.uid if self.editing else None
-        config, errors = validate_form(values, allowed_dirs=self.allowed_dirs,
+        config, errors = validate_form(values, allowed_dirs=self.allowed_dirs, flags=self.deck.flags,
                                        name_taken=self.deck.name_taken(str(values.get("name", "")).strip(), uid))
         for name, element in self.fields.items():
             if not isinstance(element, ui.switch):
