@@ -109,7 +109,7 @@ async def read_catalog(binary: Path, *, cwd: Path) -> FlagCatalog:
     if cached is not None:
         return cached
     stamp = _stamp(binary)
-    cwd.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cwd.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 - once per binary, microseconds
     help_text = await _output(binary, "--help", cwd)
     version_line = next((line for line in (await _output(binary, "--version", cwd)).splitlines()
                          if line.startswith("version:")), "version: unknown")

@@ -70,7 +70,8 @@ def test_every_flag_is_allowed_or_refused_with_its_reason_in_every_spelling(flag
 
 
 @pytest.mark.parametrize(("name", "canonical", "values"), [
-    ("-c", "--ctx-size", ("N",)), ("--ctx_size", "--ctx-size", ("N",)), ("-hf", "--hf-repo", ("<user>/<model>[:quant]",)),
+    ("-c", "--ctx-size", ("N",)), ("--ctx_size", "--ctx-size", ("N",)),
+    ("-hf", "--hf-repo", ("<user>/<model>[:quant]",)),
     ("--mcp-servers-json", "--mcp-servers-json", ("JSON",)), ("-nkvo", "--kv-offload", ()),
     ("--control-vector-layer-range", "--control-vector-layer-range", ("START", "END")),
     ("-ot", "--override-tensor", ("<tensor name pattern>=<buffer type>,...",)),

@@ -74,8 +74,9 @@ def hostile_arguments(host: Host) -> list[list[str]]:
     mcp = json.dumps({"mcpServers": {"x": {"command": "touch", "args": [str(host.canary)]}}})
     return [
         # programs and tools
-        ["--mcp-servers-json", mcp], ["--mcp_servers_json", mcp], ["--mcp-servers-config", str(host.models / "mcp.json")],
-        ["--tools", "all"], ["--tools", "exec_shell_command"], ["--tools-runtime", "ssh:attacker"], ["--agent"], ["-ag"],
+        ["--mcp-servers-json", mcp], ["--mcp_servers_json", mcp],
+        ["--mcp-servers-config", str(host.models / "mcp.json")], ["--tools", "all"], ["--tools", "exec_shell_command"],
+        ["--tools-runtime", "ssh:attacker"], ["--agent"], ["-ag"],
         ["--video-ffmpeg-dir", str(host.models)], ["--temp", "--agent"], ["--alias", "x", "--agent"],
         # writing files
         ["--slot-save-path", str(host.data)], ["--log-file", str(host.data / "server.log")], ["--log-file", "x.log"],
