@@ -99,7 +99,7 @@ def _check_value(flag: str, spec: FlagSpec, hint: str, value: str, roots: tuple[
         raise _refused(f"{flag} is not allowed: it names a network destination", value)
     if kind is ValueKind.FILE:
         for path in _paths(value, hint):
-            _check_file(flag, path, roots)
+            _check_file(flag, path, value, roots)
 
 
 def _paths(value: str, hint: str) -> list[str]:
@@ -110,17 +110,18 @@ def _paths(value: str, hint: str) -> list[str]:
     return parts
 
 
-def _check_file(flag: str, path: str, roots: tuple[Path, ...]) -> None:
+def _check_file(flag: str, path: str, value: str, roots: tuple[Path, ...]) -> None:
+    """`path`: one of the files `value` (the argument as typed, which the refusal names) lists."""
     shown = path[:200]
     if not path.startswith("/"):  # relative to llama-server's empty working folder: never a model folder
-        raise _refused(f"{flag} needs the full path of a file in the model folders, not {shown!r}", path)
+        raise _refused(f"{flag} needs the full path of a file in the model folders, not {shown!r}", value)
     if not roots:
-        raise _refused(f"{flag} names a file, and this runner has no model folders to take it from", path)
+        raise _refused(f"{flag} names a file, and this runner has no model folders to take it from", value)
     try:
         real = Path(path).resolve(strict=True)
     except (OSError, RuntimeError):
-        raise _refused(f"no such file: {shown} (for {flag})", path) from None
+        raise _refused(f"no such file: {shown} (for {flag})", value) from None
     if not any(real.is_relative_to(root) for root in roots):
-        raise _refused(f"{shown} (for {flag}) is outside the allowed model folders", path)
+        raise _refused(f"{shown} (for {flag}) is outside the allowed model folders", value)
     if not real.is_file():
-        raise _refused(f"{shown} (for {flag}) is not a file", path)
+        raise _refused(f"{shown} (for {flag}) is not a file", value)
