@@ -58,7 +58,8 @@ def argument_lists(catalog: FlagCatalog, models: Path) -> st.SearchStrategy[list
     taking_text = [spec for spec in allowed if spec.kinds[:1] == (ValueKind.TEXT,)]
     hostile = st.sampled_from(hostile_values(models))
 
-    def with_values(spec: FlagSpec, value: Callable[[ValueKind, str], st.SearchStrategy[str]]) -> st.SearchStrategy:
+    def with_values(spec: FlagSpec, value: Callable[[ValueKind, str], st.SearchStrategy[str]]
+                    ) -> st.SearchStrategy[tuple[str, ...]]:
         return st.tuples(*(value(kind, hint) for hint, kind in zip(spec.values, spec.kinds, strict=True)))
 
     @st.composite
