@@ -74,7 +74,7 @@ def argument_lists(catalog: FlagCatalog, models: Path) -> st.SearchStrategy[list
         name += draw(st.sampled_from(["", "", "", "=1", f"={models / 'tiny.gguf'}"]))
         values = list(draw(with_values(spec, lambda k, h: st.one_of(right_value(k, h, models), hostile, hostile,
                                                                       st.text(max_size=12)))))
-        if values and draw(st.booleans()):
+        if draw(st.booleans()) and values:
             values.pop()  # a value missing
         hidden = [draw(st.sampled_from(taking_text)).names[0], draw(st.sampled_from(refused)).names[-1]]
         return draw(st.sampled_from([[name, *values], hidden, [draw(hostile)], [draw(st.text(max_size=20))]]))
