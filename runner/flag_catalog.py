@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from protocol.flag_policy import ENV_ALLOWED, review
 from protocol.flags import FlagCatalog, FlagSpec
 
+log = logging.getLogger(__name__)
 HELP_INDENT = " " * 40
 HELP_TIMEOUT_S = 20.0
 _NAMES = re.compile(r"(-[^\s,]+)((?:,\s+-[^\s,]+)*)")
@@ -114,6 +116,10 @@ async def read_catalog(binary: Path, *, cwd: Path) -> FlagCatalog:
     version_line = next((line for line in (await _output(binary, "--version", cwd)).splitlines()
                          if line.startswith("version:")), "version: unknown")
     catalog = build_catalog(help_text, version_line.removeprefix("version:").strip())
+    unreviewed = [spec.canonical for spec in catalog.flags if not spec.category]
+    if unreviewed:
+        log.warning("llama-server %s has %d flags ModelDeck has not reviewed; they are refused: %s",
+                    catalog.version, len(unreviewed), " ".join(unreviewed))
     _cache[stamp] = catalog
     return catalog
 

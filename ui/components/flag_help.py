@@ -8,13 +8,20 @@ from typing import Literal
 
 from nicegui import ui
 
+from protocol.flag_policy import FlagCategory
 from protocol.flags import FlagCatalog, FlagSpec
 
 Pick = Callable[[str], None]
+CATEGORY_ORDER = [category.label for category in FlagCategory]
 
 
-def _first_line(help_text: str) -> str:
-    return help_text.split("\n", 1)[0]
+def _summary(help_text: str) -> str:
+    """The help as one paragraph (--help wraps it at 70 columns), without the LLAMA_ARG_ variable it names."""
+    return " ".join(line for line in help_text.splitlines() if not line.startswith("(env: "))
+
+
+def _category_rank(spec: FlagSpec) -> int:
+    return CATEGORY_ORDER.index(spec.category) if spec.category in CATEGORY_ORDER else len(CATEGORY_ORDER)
 
 
 class FlagHelpDialog(ui.dialog):
@@ -33,7 +40,7 @@ class FlagHelpDialog(ui.dialog):
             self.note = ui.label().classes("text-sm opacity-80")
             self.search = ui.input("Search", on_change=self._filter).props("clearable").classes("w-full").mark(
                 "flag-search")
-            self.entries = ui.list().props("separator dense").classes("w-full").mark("flag-help-list")
+            self.entries = ui.list().props("separator").classes("w-full").mark("flag-help-list")
 
     def show(self, catalog: FlagCatalog | None, what: Literal["flags", "env"]) -> None:
         self.entries.clear()
@@ -52,13 +59,13 @@ class FlagHelpDialog(ui.dialog):
             self.note.text = ("The runner has not said yet which flags its llama-server has (it may still be "
                               "building it). The runner checks the arguments when the model starts.")
             return
-        allowed = sorted((spec for spec in catalog.flags if spec.allowed), key=lambda spec: spec.category)
+        allowed = sorted((spec for spec in catalog.flags if spec.allowed), key=_category_rank)
         self.note.text = (f"llama-server {catalog.short_version} has {len(catalog.flags)} flags; these "
                           f"{len(allowed)} are allowed. Programs, files outside the model folders, downloads, "
                           "network connections and the server's address are not. Tap a flag to add it.")
         with self.entries:
             for category, specs in groupby(allowed, key=lambda spec: spec.category):
-                ui.item_label(category.capitalize()).props("header").classes("text-bold")
+                ui.item_label(category[:1].upper() + category[1:]).props("header").classes("text-bold")
                 for spec in specs:
                     self._flag_row(spec)
 
@@ -67,7 +74,7 @@ class FlagHelpDialog(ui.dialog):
         with ui.item(on_click=lambda: self._picked(self._on_flag, spec.canonical)).mark(
                 f"flag-{spec.canonical}") as row, ui.item_section():
             ui.item_label(spelled).classes("font-mono break-all")
-            ui.item_label(_first_line(spec.help)).props("caption")
+            ui.item_label(_summary(spec.help)).props("caption lines=2")
         self._entries.append((f"{spelled} {spec.help} {spec.category}".casefold(), row))
 
     def _fill_variables(self, catalog: FlagCatalog | None) -> None:
@@ -81,7 +88,7 @@ class FlagHelpDialog(ui.dialog):
                 with ui.item(on_click=lambda name=name: self._picked(self._on_variable, name)).mark(
                         f"variable-{name}") as row, ui.item_section():
                     ui.item_label(name).classes("font-mono break-all")
-                    ui.item_label(meaning).props("caption")
+                    ui.item_label(meaning).props("caption lines=2")
                 self._entries.append((f"{name} {meaning}".casefold(), row))
 
     def _picked(self, pick: Pick, name: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from nicegui import background_tasks, ui
 from pydantic import ValidationError
@@ -52,14 +52,8 @@ class ModelFormDialog(ui.dialog):
                 self._add("restart_limit", ui.number("Restart limit", min=0, precision=0))
                 self._add("flash_attn", ui.switch("Flash attention"))
                 self._add("autostart", ui.switch("Start with ModelDeck"))
-                with ui.row().classes("w-full items-start no-wrap gap-2 sm:col-span-2"):
-                    self._add("extra_args", ui.input("Extra arguments")).classes("flex-grow")
-                    ui.button("Flags", icon="help_outline", on_click=lambda: self.flag_help.show(
-                        self.deck.flags, "flags")).props("flat").classes("min-h-[44px] mt-2").mark("show-flags")
-                with ui.row().classes("w-full items-start no-wrap gap-2 sm:col-span-2"):
-                    self._add("env", ui.textarea("Environment (KEY=value per line)")).classes("flex-grow")
-                    ui.button("Variables", icon="help_outline", on_click=lambda: self.flag_help.show(
-                        self.deck.flags, "env")).props("flat").classes("min-h-[44px] mt-2").mark("show-variables")
+                self._listed("extra_args", ui.input("Extra arguments"), "Flags", "flags")
+                self._listed("env", ui.textarea("Environment (KEY=value per line)"), "Variables", "env")
                 self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")
             for name in FIT_INPUTS:
                 self.fields[name].on_value_change(self.update_fit)
@@ -73,6 +67,13 @@ class ModelFormDialog(ui.dialog):
             element.classes("w-full")
         self.fields[name] = element
         return element
+
+    def _listed(self, name: str, element: ui.input, button: str, what: Literal["flags", "env"]) -> None:
+        """A text field beside a button that lists what it may hold; on a phone the button goes under it."""
+        with ui.row().classes("w-full items-start gap-x-2 gap-y-0 sm:col-span-2"):
+            self._add(name, element).classes("grow min-w-[16rem]", remove="w-full")
+            ui.button(button, icon="help_outline", on_click=lambda: self.flag_help.show(self.deck.flags, what)).props(
+                "flat no-wrap").classes("min-h-[44px] mt-2").mark(f"show-{button.lower()}")
 
     def open_new(self, suggestion: ModelConfig | None = None) -> None:
         """An empty form, or one pre-filled from a file found in the model folders."""
