@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from selenium.webdriver.common.by import By
 
 from tests.browser.browser import DESKTOP, PHONE, Browser, Viewport
 from tests.browser.deck_app import DeckApp
@@ -19,8 +18,7 @@ def test_a_person_picks_an_allowed_flag_and_sees_a_refused_one_explained(
     browser.tap(browser.button("Add model"))
     form = browser.dialog()
     browser.tap(browser.button("Flags", within=form))
-    listing = browser.wait.until(lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, ".q-dialog .q-card")
-                                                 if "Flags you can add" in e.text), None), "the list of flags")
+    listing = browser.dialog_with("Flags you can add")
     browser.see_text("Sampling")
     assert listing.size["width"] <= view.width, "the list fits the screen"
     assert browser.horizontal_overflow() == 0
