@@ -72,6 +72,10 @@ class Supervisor:
     async def open(self) -> None:
         self.work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         await self._lifeline.group()  # started now, not on the first start command's clock
+        try:  # the flags read now too: then a start is checked without a pause, in the order commands came
+            await self.flags()
+        except (BinaryNotFound, CatalogError) as exc:
+            log.info("no flag catalog yet: %s", exc)
         self._session = aiohttp.ClientSession()
         self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
                        asyncio.create_task(self._metrics_loop(), name="runner metrics")]
