@@ -22,13 +22,13 @@ from typing import NamedTuple
 
 from protocol.config import ModelConfig, RestartPolicy
 from protocol.launch_check import LaunchRefused, check_launch
-from protocol.messages import LAST_LINES, LogLine, MetricsSample, ProcessState
+from protocol.messages import LAST_LINES, LogLine, MetricsSample, Placement, ProcessState
 from protocol.model_files import ModelFileError, resolve_model_file
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.flag_catalog import read_catalog
 from runner.lifeline import Lifeline
-from runner.logs import LogBuffer, exit_reason, parse_line
+from runner.logs import LogBuffer, exit_reason, parse_line, read_placement
 from runner.spawn import Child, spawn
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ HEALTH_POLL_MAX_S = 0.025
 STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
+VERBOSITY_FLAGS = frozenset({"--verbosity", "--verbose"})  # by their first long spelling, as the catalog names them
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ class ManagedServer:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._output_seen = asyncio.Event()
+        self._awaiting_binary = False
+        self._placement: Placement | None = None  # read from the log while the model loads
 
     # ---- commands ---------------------------------------------------------------------------
 
@@ -158,7 +161,7 @@ class ManagedServer:
         # The task first, so its first step (the spawn) runs before the event fan-out this status wakes.
         self._task = asyncio.create_task(self._run(), name=f"llama-server {self.config.name}")
         self._set(status=ModelStatus.STARTING, name=self.config.name, restarts=0, exit_code=None, reason=None,
-                  last_lines=[], pid=None, port=None, started_at=None, metrics=None)
+                  last_lines=[], pid=None, port=None, started_at=None, metrics=None, placement=None)
 
     async def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after the timeout) or cancel a pending restart."""
@@ -168,6 +171,11 @@ class ManagedServer:
                 await asyncio.shield(self._task)
         if self.state.status is not ModelStatus.STOPPED:
             self._set(status=ModelStatus.STOPPED, pid=None, metrics=None)
+
+    def waiting(self, reason: str) -> None:
+        """While this start waits for the binary (being built), say why; nothing otherwise."""
+        if self._awaiting_binary and self.state.reason != reason:
+            self._set(reason=reason)
 
     def set_metrics(self, sample: MetricsSample) -> None:
         self.state = self.state.model_copy(update={"metrics": sample})
@@ -208,6 +216,11 @@ class ManagedServer:
             log.exception("supervising %s failed", self.config.name)
             self._set(status=ModelStatus.ERROR, pid=None, reason=f"runner error: {exc}", metrics=None)
 
+    def _cpu_only(self) -> Placement | None:
+        """Where a model runs when its log did not say: on the CPU for a binary without GPU devices (such a build
+        logs no offloading); unknown otherwise (someone turned the log down)."""
+        return None if self._binary.info.devices else Placement()
+
     def _restart_wanted(self, ended: Exit, failures: int) -> bool:
         if ended.returncode == 0 or self.config.restart_policy is not RestartPolicy.ON_FAILURE:
             return False
@@ -228,8 +241,9 @@ class ManagedServer:
         except OSError as exc:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
+        self._placement = None
         self._record(parse_line(f"ModelDeck: started pid {proc.pid}: {' '.join(args)}"))
-        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC))
+        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC), reason=None)
         assert proc.output is not None
         reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
@@ -238,7 +252,7 @@ class ManagedServer:
         try:
             done, _ = await asyncio.wait({exited, stop_asked, ready}, return_when=asyncio.FIRST_COMPLETED)
             if ready in done and exited not in done and not self._stop.is_set():
-                self._set(status=ModelStatus.RUNNING)
+                self._set(status=ModelStatus.RUNNING, placement=self._placement or self._cpu_only())
                 await asyncio.wait({exited, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
             if not exited.done():  # stop asked
                 await self._terminate(proc, exited)
@@ -265,8 +279,14 @@ class ManagedServer:
             return await self._command()  # nothing in it waits now
         command = asyncio.create_task(self._command())
         stop_asked = asyncio.create_task(self._stop.wait())
-        await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
-        stop_asked.cancel()
+        if self._binary.known is None:
+            self._awaiting_binary = True
+            self.waiting(self._binary.info.waiting_reason)
+        try:
+            await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._awaiting_binary = False
+            stop_asked.cancel()
         if self._stop.is_set():
             command.cancel()
             return None
@@ -284,6 +304,10 @@ class ManagedServer:
         work_dir = fresh_folder(self._work_root / config.uid)
         port = config.port or free_port()
         args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
+        verbosity_set = any((spec := catalog.find(arg)) is not None and spec.canonical in VERBOSITY_FLAGS
+                            for arg in config.extra_args)
+        if self._binary.info.devices and not verbosity_set:
+            args += ["--log-verbosity", "4"]  # a GPU build says where the layers went only at this level
         env = server_environment(catalog.env, config.env, work_dir)
         return Command(args, env, await self._lifeline.group(), work_dir)
 
@@ -311,7 +335,10 @@ class ManagedServer:
             self._line(pending)
 
     def _line(self, raw: bytes) -> None:
-        self._record(parse_line(raw.decode("utf-8", "replace")))
+        line = parse_line(raw.decode("utf-8", "replace"))
+        if self.state.status is ModelStatus.STARTING:
+            self._placement = read_placement(line.text, self._placement)
+        self._record(line)
         self._output_seen.set()
 
     def _record(self, line: LogLine) -> None:

@@ -20,21 +20,24 @@ import aiohttp
 from protocol.config import ModelConfig
 from protocol.flags import FlagCatalog
 from protocol.launch_check import launch_problem
+from protocol.llama_server import ServerPhase
 from protocol.messages import (
     HostEvent,
     HostSample,
+    LlamaServerInfo,
     LogEvent,
     LogLine,
     MetricsEvent,
     MetricsSample,
     ProcessState,
+    ServerEvent,
     SnapshotEvent,
     StatusEvent,
 )
 from protocol.status import ModelStatus
 from runner.binary import BinaryNotFound, BinarySource
 from runner.events import EventHub
-from runner.flag_catalog import CatalogError, read_catalog
+from runner.flag_catalog import CatalogError, cached_catalog, read_catalog
 from runner.host import HostSampler
 from runner.lifeline import Lifeline
 from runner.metrics import ProcessProbe, scrape
@@ -68,14 +71,16 @@ class Supervisor:
         self._loops: list[asyncio.Task[None]] = []
         self._probes: dict[str, ProcessProbe] = {}
         self._session: aiohttp.ClientSession | None = None
+        binary.watch(self._server_changed)
+
+    @property
+    def binary(self) -> BinarySource:
+        return self._binary
 
     async def open(self) -> None:
         self.work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         await self._lifeline.group()  # started now, not on the first start command's clock
-        try:  # the flags read now too: then a start is checked without a pause, in the order commands came
-            await self.flags()
-        except (BinaryNotFound, CatalogError) as exc:
-            log.info("no flag catalog yet: %s", exc)
+        self._binary.begin(self._lifeline.group)  # found at once, or built while the runner already serves
         self._session = aiohttp.ClientSession()
         self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
                        asyncio.create_task(self._metrics_loop(), name="runner metrics")]
@@ -84,6 +89,7 @@ class Supervisor:
         """Stop every server (concurrently) and the background loops."""
         await asyncio.gather(*(server.stop() for server in self.servers.values() if server.busy),
                              return_exceptions=True)
+        await self._binary.close()
         for task in [*self._loops, *self._tasks]:
             task.cancel()
         await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
@@ -97,20 +103,20 @@ class Supervisor:
 
     async def flags(self) -> FlagCatalog:
         """The catalog of the llama-server this runner runs. Raises BinaryNotFound while there is none yet
-        (it is built at the first start), CatalogError when its --help cannot be read."""
-        binary = await self._binary.available()
+        (being looked for or built), CatalogError when its --help cannot be read."""
+        binary = self._binary.known
         if binary is None:
-            raise BinaryNotFound("llama-server is not there yet: it is built at the first start")
+            info = self._binary.info
+            raise BinaryNotFound(info.reason if info.phase is ServerPhase.FAILED else info.waiting_reason)
         return await read_catalog(binary, cwd=self.work_dir)
 
-    async def launch_problem(self, config: ModelConfig) -> str | None:
-        """Why this configuration may not start (a refused flag or variable), answered with the command.
-        Without a binary yet the same check runs before the spawn, and a refusal becomes an `error`."""
-        try:
-            catalog = await self.flags()
-        except (BinaryNotFound, CatalogError):
-            return None
-        problem = launch_problem(config, catalog, self._allowed_dirs)
+    def launch_problem(self, config: ModelConfig) -> str | None:
+        """Why this configuration may not start (a refused flag or variable), answered with the command and
+        without a pause, so commands keep their order. Until the binary's flags are read (it is being looked
+        for or built) the same check runs before the spawn, and a refusal becomes an `error`."""
+        binary = self._binary.known
+        catalog = cached_catalog(binary) if binary is not None else None
+        problem = None if catalog is None else launch_problem(config, catalog, self._allowed_dirs)
         return None if problem is None else str(problem)
 
     def start(self, config: ModelConfig) -> tuple[bool, str | None]:
@@ -177,7 +183,23 @@ class Supervisor:
         """Every process as it is now; its seq is the last event it already reflects."""
         self._flush_logs()
         return SnapshotEvent(seq=self.hub.seq, runner_id=self.runner_id,
-                             processes=[server.state for server in self.servers.values()], host=self.host_sample)
+                             processes=[server.state for server in self.servers.values()], host=self.host_sample,
+                             server=self._binary.info)
+
+    def _server_changed(self, info: LlamaServerInfo) -> None:
+        """Everyone sees the binary's news; a model waiting for it says how far the build is. A binary that
+        is ready has its flags read at once, so start commands are checked against them from then on."""
+        self.hub.publish(lambda seq: ServerEvent(seq=seq, info=info))
+        for server in self.servers.values():
+            server.waiting(info.waiting_reason)
+        if info.phase is ServerPhase.READY and info.path:
+            self._spawn(self._read_flags(Path(info.path)))
+
+    async def _read_flags(self, binary: Path) -> None:
+        try:
+            await read_catalog(binary, cwd=self.work_dir)
+        except CatalogError as exc:
+            log.error("cannot read the flags of %s: %s; starts will be refused", binary, exc)
 
     def _status(self, state: ProcessState) -> None:
         self._flush_logs(state.uid)

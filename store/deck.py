@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nicegui import Event, binding
@@ -25,6 +25,7 @@ from protocol.messages import CommandReply, LogLine
 from store import audit
 from store.actor import SYSTEM, Actor
 from store.errors import StoreError
+from store.llama_server import LlamaServer
 from store.model_state import ModelState
 from store.monitor import Monitor
 from store.runner_control import NoRunner, RunnerControl
@@ -36,9 +37,11 @@ LOG_LINES_KEPT = 2000  # per model, in memory; older lines are in the runner and
 
 @binding.bindable_dataclass
 class RunnerLink:
-    """How the dashboard's connection to its runner stands, for the header's indicator."""
+    """How the dashboard's connection to its runner stands, for the header's indicator, and what that runner
+    says of its llama-server (for the build's progress on every page)."""
 
     state: str = "not connected"  # "connected", "reconnecting" or "not connected"
+    server: LlamaServer = field(default_factory=lambda: LlamaServer(NoRunner))
 
 
 @binding.bindable_dataclass
@@ -57,8 +60,8 @@ class StatusChange:
 
 
 def _problem_line(change: StatusChange) -> str | None:
-    if change.exit_code is None and not change.reason:
-        return None
+    if change.status is ModelStatus.STARTING or (change.exit_code is None and not change.reason):
+        return None  # a starting model's reason says what it waits for: no problem
     code = "" if change.exit_code is None else f"exit code {change.exit_code}"
     return " · ".join(part for part in (code, change.reason) if part)
 
@@ -74,7 +77,7 @@ class ModelDeck:
         self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.models: dict[str, ModelState] = {}
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
-        self.link = RunnerLink()
+        self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
         self.database = DatabaseHealth()
         self.monitor = Monitor()  # host figures and totals, for the dashboard
         self.logs: dict[str, deque[LogLine]] = {}

@@ -16,6 +16,10 @@ class RunnerControl(Protocol):
 
     async def forget(self, uid: str) -> CommandReply: ...
 
+    async def build_log(self, limit: int) -> tuple[list[str], str | None]:
+        """The last lines of the runner's llama-server build, or why they cannot be had."""
+        ...
+
     async def flags(self) -> FlagCatalog | None: ...
 
 
@@ -30,6 +34,9 @@ class NoRunner:
 
     async def forget(self, uid: str) -> CommandReply:
         return CommandReply(accepted=False, reason="the runner is not connected")
+
+    async def build_log(self, limit: int) -> tuple[list[str], str | None]:
+        return [], "the runner is not connected"
 
     async def flags(self) -> FlagCatalog | None:
         return None

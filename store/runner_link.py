@@ -11,8 +11,8 @@ import aiohttp
 
 from live.feed import LinkState, RunnerFeed
 from live.runner_client import RunnerClient
-from protocol import ModelStatus
-from protocol.messages import Event, SnapshotEvent, StatusEvent
+from protocol.llama_server import ServerPhase
+from protocol.messages import Event, ServerEvent, SnapshotEvent
 from store.deck import ModelDeck
 from store.runner_control import NoRunner
 from store.sync import LiveSync
@@ -22,8 +22,7 @@ log = logging.getLogger(__name__)
 
 class RunnerFlags:
     """Keeps the deck's flag catalog that of the runner linked now: asked of every new runner (its
-    llama-server may differ), and again once a model runs on one that had no binary yet (it builds one
-    at the first start)."""
+    llama-server may differ), and again whenever its binary becomes ready (found, built or rebuilt)."""
 
     def __init__(self, deck: ModelDeck) -> None:
         self.deck = deck
@@ -34,9 +33,13 @@ class RunnerFlags:
     def seen(self, event: Event) -> None:
         if isinstance(event, SnapshotEvent):
             self._runner_id = event.runner_id
-        elif not (isinstance(event, StatusEvent) and event.process.status is ModelStatus.RUNNING):
+            if self._held_for == event.runner_id:
+                return
+        elif not (isinstance(event, ServerEvent) and event.info.phase is ServerPhase.READY):
             return
-        if self._runner_id not in (None, self._held_for) and (self._fetch is None or self._fetch.done()):
+        if self._runner_id is not None:
+            if self._fetch is not None:
+                self._fetch.cancel()  # it may have asked before the binary was ready
             self._fetch = asyncio.create_task(self._ask(self._runner_id), name="runner flags")
 
     async def _ask(self, runner_id: str) -> None:

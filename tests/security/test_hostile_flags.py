@@ -64,6 +64,7 @@ async def runner(host: Host, llama_server_binary: Path) -> AsyncIterator[RunnerC
     async with aiohttp.ClientSession() as session:
         client = RunnerClient(embedded, session)
         try:
+            await client.flags_known()
             yield client
         finally:
             await client.close()

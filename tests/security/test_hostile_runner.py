@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from protocol.config import ModelConfig
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.server import create_app
@@ -52,8 +53,12 @@ async def stage(tmp_path: Path, llama_server_binary: Path) -> Stage:
 async def api(stage: Stage) -> AsyncIterator[tuple[TestClient, Supervisor]]:
     supervisor = Supervisor(BinarySource(stage.stub, allow_build=False), work_dir=stage.models.parent / "runner",
                             allowed_dirs=(stage.models,))
+    await supervisor.open()  # finds the stub, reads its flags
     async with TestClient(TestServer(create_app(supervisor, TOKEN))) as client:
         try:
+            await until(lambda: supervisor.launch_problem(
+                ModelConfig(name="m", model_path=str(stage.model), extra_args=["--foo"])) is not None,
+                within=30, message="the runner knows the stub's flags")
             yield client, supervisor
         finally:
             await supervisor.close()
