@@ -9,14 +9,13 @@ from contextlib import closing
 from pathlib import Path
 
 from nicegui import ui
-from nicegui.testing import User, user_simulation
+from nicegui.testing import User
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, fill_form, llama_servers, open_flag_list, uid_of
+from tests.simulation import started_app
 from tests.waiting import until
-
-MAIN = Path(__file__).parents[2] / "main.py"
 
 
 def field(user: User, name: str) -> ui.input:
@@ -75,7 +74,7 @@ async def test_a_configuration_saved_before_the_allowlist_loads_and_says_why_it_
     await apply_migrations(sqlite_url(deck_home.db_path))
     canary = tmp_path / "PWNED"
     rows = write_old_rows(deck_home, canary)
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         tools, preload, fine = (uid_of(deck_home, name) for name in rows)
         await user.should_see("old-tools")
