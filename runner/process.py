@@ -104,7 +104,8 @@ def server_environment(allowed: Mapping[str, str], config_env: Mapping[str, str]
 
 
 def fresh_folder(path: Path) -> Path:
-    """An empty folder only the runner's user can enter (whatever a previous run left there is removed)."""
+    """An empty folder only the runner's user can enter (whatever a previous run left there is removed);
+    it is removed again when the server has exited."""
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700, parents=True)
     return path
@@ -268,6 +269,7 @@ class ManagedServer:
             if proc.returncode is None:  # cancelled from outside: never leave it behind
                 proc.send_signal(signal.SIGKILL)
             self.proc = None
+            shutil.rmtree(prepared.cwd, ignore_errors=True)  # its own folder goes with it
 
     async def _prepare(self) -> Command | None:
         """The command to spawn, or None when a stop came first.

@@ -23,8 +23,8 @@ async def test_kill_9_of_the_runner_process_kills_its_servers(llama_server_binar
     token = secrets.token_urlsafe(16)
     host = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "runner", "--port", "0", "--token", token, "--llama-server", str(llama_server_binary),
-        "--model-dir", str(tmp_path / "models"), "--no-build", "--log-level", "WARNING",
-        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2])
+        "--model-dir", str(tmp_path / "models"), "--work-dir", str(tmp_path / "work"), "--no-build",
+        "--log-level", "WARNING", stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2])
     pids: list[int] = []
     try:
         assert host.stdout is not None

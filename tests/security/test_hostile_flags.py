@@ -145,7 +145,8 @@ async def test_an_allowed_start_runs_in_its_own_empty_folder_with_a_clean_enviro
     env = server.environ()
     assert env["OMP_NUM_THREADS"] == "1" and env["HOME"] == env["TMPDIR"] == str(work)
     assert set(env) <= {*ENV_ALLOWED, "HOME", "TMPDIR", "LD_LIBRARY_PATH"}  # no token, no SOME_SECRET
+    assert list(work.iterdir()) == []  # llama-server, loaded and serving, wrote nothing, even in its own folder
+    assert host.files() - before == {work}
     await runner.stop(config.uid)
     await feed.status(config.uid, ModelStatus.STOPPED)
-    assert list(work.iterdir()) == []  # llama-server wrote nothing, even in its own folder
-    assert host.files() - before == {work}
+    assert host.files() == before  # its folder went with it
