@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 from nicegui import app, ui
 from nicegui.storage import Storage
@@ -11,6 +12,7 @@ from nicegui.storage import Storage
 from auth.gate import Gate, is_loopback
 from auth.middleware import SignInRequired
 from auth.session_secret import load_or_create_secret
+from db.database import DatabaseUnavailable, check_database
 from lifespan import install_lifespan, modeldeck_lifespan
 from settings import Settings, parse_settings
 from store import ModelDeck
@@ -40,6 +42,10 @@ def build(settings: Settings) -> Services:
 def main() -> None:
     simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # tests: settings from env vars only
     settings = parse_settings([] if simulated else None)
+    try:  # before anything is served: a folder nobody can write to is said at once, not found out later
+        check_database(settings.db_path)
+    except DatabaseUnavailable as exc:
+        sys.exit(f"ModelDeck cannot start: {exc}")
     build(settings)
     Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
     Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)
