@@ -46,22 +46,22 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
 
 
 def modeldeck_lifespan(services: Services) -> Lifespan:
-    """Open: migrate and load the database, restore logs and accounts, scan the model folders in the
-    background, link to the runner. Close in reverse: nothing applied is lost."""
+    """Open: migrate and load the database, write the deck's journal behind, restore logs and accounts,
+    scan the model folders in the background, link to the runner. Close in reverse: nothing is lost."""
     settings, deck, gate = services.settings, services.deck, services.gate
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
 
     @asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
-        async with open_database(settings.db_path), keeping_history(history):
+        async with open_database(settings.db_path), keeping_history(history), deck.journal.writing_behind():
             await deck.load()
             await restore_logs(deck)
             await gate.accounts.load()
             if not gate.open:
                 gate.setup_token = SetupToken() if gate.accounts.empty else None
                 announce(base_url(settings.host, settings.port), gate.setup_token)
-            first_scan = asyncio.create_task(services.catalog.scan(), name="first model folder scan")
+            first_scan = asyncio.create_task(deck.scan(), name="first model folder scan")
             try:
                 async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
                     yield

@@ -25,8 +25,8 @@ PAGES = (models, discover, dashboard, logs, login, account, users, audit)
 
 
 def build(settings: Settings) -> Services:
-    deck = ModelDeck(settings.allowed_model_dirs)
-    services = Services(deck=deck, catalog=ModelCatalog(deck, settings.allowed_model_dirs),
+    catalog = ModelCatalog(settings.allowed_model_dirs)
+    services = Services(deck=ModelDeck(catalog), catalog=catalog,
                         gate=Gate(open=settings.open_on_loopback and is_loopback(settings.host)), settings=settings)
     app.add_middleware(SignInRequired, gate=services.gate)
     install_lifespan(app, modeldeck_lifespan(services))

@@ -16,16 +16,14 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from typing import Literal
 
 import aiohttp
 from pydantic import ValidationError
 
+from protocol.link import LinkState
 from protocol.messages import MAX_FRAME_BYTES, Event, SnapshotEvent, parse_event
 
 log = logging.getLogger(__name__)
-
-LinkState = Literal["connected", "reconnecting", "not connected"]
 
 PROBE_INTERVAL_S = 0.25
 CONNECT_TIMEOUT_S = 10.0  # to the handshake's answer (the session's own default would be 5 minutes)
@@ -72,19 +70,19 @@ class RunnerFeed:
 
     async def run(self) -> None:
         """Connect, read, reconnect; until cancelled."""
-        self.on_link("reconnecting")
+        self.on_link(LinkState.RECONNECTING)
         away = False  # said once per absence, not at every try
         while True:
             try:
                 await self._connect_once()
             except asyncio.CancelledError:
-                self.on_link("not connected")
+                self.on_link(LinkState.NOT_CONNECTED)
                 raise
             except NobodyListens as exc:
                 if not away:
                     log.info("runner feed: %s; trying again every %.2f s", exc, PROBE_INTERVAL_S)
                 away = True
-                self.on_link("reconnecting")
+                self.on_link(LinkState.RECONNECTING)
                 await asyncio.sleep(PROBE_INTERVAL_S)
                 continue
             except SequenceGap as gap:
@@ -94,7 +92,7 @@ class RunnerFeed:
             except Exception:  # a bug must not end the feed: log it and reconnect
                 log.exception("runner feed failed; reconnecting")
             away = False
-            self.on_link("reconnecting")
+            self.on_link(LinkState.RECONNECTING)
             await asyncio.sleep(self.backoff.next_delay())
 
     async def _connect_once(self) -> None:
@@ -126,7 +124,7 @@ class RunnerFeed:
         if isinstance(event, SnapshotEvent):
             self.connects += 1
             self.backoff.reset()
-            self.on_link("connected")
+            self.on_link(LinkState.CONNECTED)
         elif self.last_seq is None:
             log.warning("runner feed: event before the snapshot dropped")
             return

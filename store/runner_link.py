@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from live.feed import LinkState, RunnerFeed
+from live.feed import RunnerFeed
 from live.runner_client import RunnerClient
+from protocol.link import LinkState
 from protocol.llama_server import ServerPhase
 from protocol.messages import Event, ServerEvent, SnapshotEvent
 from store.deck import ModelDeck
 from store.runner_control import NoRunner
-from store.sync import LiveSync
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,13 @@ class RunnerFlags:
 
 
 @asynccontextmanager
-async def linked_runner(deck: ModelDeck, url: str, token: str, *, flush_interval: float = 0.2,
-                        heartbeat: float = 5.0) -> AsyncIterator[LiveSync]:
-    """While open, the deck's Start/Stop reach the runner and its events reach the deck and the DB."""
+async def linked_runner(deck: ModelDeck, url: str, token: str, *, heartbeat: float = 5.0) -> AsyncIterator[None]:
+    """While open, the deck's Start/Stop reach the runner and its events reach the deck (and so the journal)."""
     connected = asyncio.Event()
     flags = RunnerFlags(deck)
 
     def on_event(event: Event) -> None:
-        sync.apply(event)
+        deck.apply(event)
         flags.seen(event)
         if isinstance(event, SnapshotEvent):
             connected.set()
@@ -76,17 +75,15 @@ async def linked_runner(deck: ModelDeck, url: str, token: str, *, flush_interval
 
     async with aiohttp.ClientSession() as session:
         deck.runner = RunnerClient(url, token, session)
-        sync = LiveSync(deck, flush_interval=flush_interval)
         feed = RunnerFeed(url, token, session, on_event=on_event, on_link=on_link, heartbeat=heartbeat)
         tasks = [asyncio.create_task(feed.run(), name="runner-feed"),
-                 asyncio.create_task(sync.write_behind(), name="live-sync-writer"),
                  asyncio.create_task(autostart_once_connected(), name="autostart")]
         try:
-            yield sync
+            yield
         finally:
             deck.runner = NoRunner()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await flags.close()
-            deck.link.state = "not connected"
+            deck.link.state = LinkState.NOT_CONNECTED

@@ -10,7 +10,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from live.feed import LinkState, RunnerFeed
+from live.feed import RunnerFeed
+from protocol.link import LinkState
 from protocol.messages import Event
 from runner.process import free_port
 from tests.runner.standalone import standalone_runner
@@ -22,7 +23,7 @@ OUTAGES_S = (3.0, 3.0, 3.0, 3.0)  # each long enough for a backoff to grow past 
 
 class Link:
     def __init__(self) -> None:
-        self.state: LinkState = "not connected"
+        self.state = LinkState.NOT_CONNECTED
         self.snapshots = 0
 
     def on_link(self, state: LinkState) -> None:
@@ -36,7 +37,7 @@ async def seconds_to_reconnect(link: Link, snapshots_before: int) -> float:
     """From now (the runner answers again) until the feed has a snapshot newer than the first `snapshots_before`
     (it may have come already: the runner answers a moment before it says so)."""
     began = time.monotonic()
-    await until(lambda: link.snapshots > snapshots_before and link.state == "connected", within=5,
+    await until(lambda: link.snapshots > snapshots_before and link.state is LinkState.CONNECTED, within=5,
                 message="reconnected")
     return time.monotonic() - began
 
@@ -55,9 +56,9 @@ async def test_the_feed_reconnects_within_a_second_of_the_runner_answering_again
     task = asyncio.create_task(feed.run())
     try:
         async with standalone_runner(llama_server_binary, tmp_path, [], port=port, token=TOKEN):
-            await until(lambda: link.state == "connected", within=5, message="first connect")
+            await until(lambda: link.state is LinkState.CONNECTED, within=5, message="first connect")
         for outage in OUTAGES_S:
-            await until(lambda: link.state == "reconnecting", within=5, message="the runner's absence noticed")
+            await until(lambda: link.state is LinkState.RECONNECTING, within=5, message="the runner's absence noticed")
             await asyncio.sleep(outage)  # the outage itself, not synchronisation
             snapshots = link.snapshots
             async with standalone_runner(llama_server_binary, tmp_path, [], port=port, token=TOKEN):
