@@ -19,7 +19,8 @@ from protocol.status import ModelStatus
 
 LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" for a line without one
 
-PROTOCOL_VERSION = 2  # 2: the llama-server binary's state (`server` in the snapshot, `server` events)
+PROTOCOL_VERSION = 3  # 2: the llama-server binary's state (`server` in the snapshot, `server` events)
+                      # 3: GET /v1/flags; a start with a refused argument or variable gets 409
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
