@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 2): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 4): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -19,7 +19,9 @@ from protocol.status import ModelStatus
 
 LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" for a line without one
 
-PROTOCOL_VERSION = 3  # 2: the llama-server binary's state (`server` in the snapshot, `server` events); 3: `restart`
+PROTOCOL_VERSION = 4  # 2: the llama-server binary's state (`server` in the snapshot, `server` events)
+                      # 3: GET /v1/flags; a start with a refused argument or variable gets 409
+                      # 4: a pending restart is its own field (`restart`), no longer a note in the reason
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 

@@ -25,6 +25,7 @@ class ModelState:
     last_lines: list[str] = field(default_factory=list)
     problem: str | None = None  # exit code, reason and a pending restart in one line, for the card
     restart: PendingRestart | None = None  # with `error`: the runner starts it again soon
+    blocked: str | None = None  # why it cannot start with the runner's llama-server (a refused flag), if so
     pid: int | None = None
     port: int | None = None
     info: GgufInfo | None = None  # the model file's metadata, once read

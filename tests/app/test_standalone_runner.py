@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import psutil
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, start_model, stop_model, uid_of
+from tests.app.helpers import add_model, choose, fill_form, open_flag_list, start_model, stop_model, uid_of
 from tests.simulation import started_app
 from tests.waiting import until
 
@@ -32,7 +33,7 @@ class StandaloneRunner:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def command(self, path: str, body: dict[str, str]) -> dict[str, object]:
+    def command(self, path: str, body: dict[str, object]) -> dict[str, object]:
         request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), method="POST",
                                          headers={"Authorization": f"Bearer {TOKEN}"})
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -53,6 +54,7 @@ async def launch_runner(binary: Path, models_dir: Path, port: int = 0) -> Standa
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN,
         "--llama-server", str(binary), "--model-dir", str(models_dir), "--no-build",
+        "--work-dir", str(models_dir.parent / "runner-work"),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE)
     assert process.stdout is not None
     first = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
@@ -126,6 +128,25 @@ async def test_a_deleted_model_leaves_the_runner_too(runner: StandaloneRunner, d
         await choose(user, "delete", uid)
         user.find(marker="confirm-ok").click()
         await until(lambda: uid not in runner.snapshot_uids(), message="the runner forgot it")
+
+
+async def test_the_form_refuses_what_the_standalone_runner_refuses(runner: StandaloneRunner,
+                                                                   deck_home: DeckHome) -> None:
+    async with started_app() as user:
+        await user.open("/")
+        user.find(marker="add-model").click()
+        await open_flag_list(user)  # the standalone runner's own llama-server, read by that runner
+        user.find(marker="flag---temp").click()
+        await fill_form(user, name="remote", model_path=str(deck_home.model_file),
+                        extra_args="--temp 0.5 --mcp-servers-json {}")
+        user.find(marker="form-save").click()
+        await user.should_see("--mcp-servers-json is not allowed: it runs programs or tools")
+    assert deck_home.rows() == []
+    with pytest.raises(urllib.error.HTTPError) as refused:  # and the runner itself, to anyone who asks
+        runner.command("/v1/start", {"config": {"name": "remote", "model_path": str(deck_home.model_file),
+                                                "extra_args": ["--mcp-servers-json", "{}"]}})
+    assert refused.value.code == 409
+    assert json.loads(refused.value.read())["reason"] == "--mcp-servers-json is not allowed: it runs programs or tools"
 
 
 async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and_why_start_and_stop_wait(
