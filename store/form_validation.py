@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from protocol import ModelConfig
-from protocol.config import split_extra_args
+from protocol.config import split_aliases, split_extra_args
 from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
 
 FieldErrors = dict[str, str]
@@ -39,7 +39,8 @@ def parse_env(text: str) -> dict[str, str]:
 
 
 def validate_form(values: Mapping[str, Any], *, allowed_dirs: Iterable[Path],
-                  name_taken: bool) -> tuple[ModelConfig | None, FieldErrors]:
+                  name_taken: bool, alias_taken: Callable[[str], bool] = lambda alias: False,
+                  ) -> tuple[ModelConfig | None, FieldErrors]:
     """Return the config, or None and a message for every field that is wrong."""
     allowed_dirs = tuple(allowed_dirs)
     oversized = {name: f"at most {RAW_MAX} characters" for name, value in values.items()
@@ -54,6 +55,9 @@ def validate_form(values: Mapping[str, Any], *, allowed_dirs: Iterable[Path],
     except ValueError as exc:
         errors["extra_args"] = str(exc)
         data["extra_args"] = []
+    data["aliases"] = split_aliases(str(values.get("aliases", "")))
+    if taken := [alias for alias in data["aliases"] if alias_taken(alias)]:
+        errors["aliases"] = f"another model already answers to {taken[0]!r}"
     try:
         data["env"] = parse_env(str(values.get("env", "")))
     except ValueError as exc:
