@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 1): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 2): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from protocol.config import ModelConfig
 from protocol.status import ModelStatus
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: ProcessState.api_key, the proxy route to a model's server
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
@@ -75,6 +75,8 @@ class ProcessState(_Message):
     last_lines: list[str] = Field(default_factory=list)
     restarts: int = 0
     metrics: MetricsSample | None = None
+    # The server's own key for this spawn: only the runner and the dashboard's gateway hold it.
+    api_key: str | None = None
 
 
 class GpuSample(_Message):

@@ -38,7 +38,9 @@ class EmbeddedRunner:
 async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Open the supervisor and serve it on host:port (0: any free port); returns the bound port."""
     await supervisor.open()
-    app_runner = web.AppRunner(create_app(supervisor, token), handle_signals=False, access_log=None)
+    # Handler cancellation: a client that goes away mid-request (a proxied generation) cancels its handler.
+    app_runner = web.AppRunner(create_app(supervisor, token), handle_signals=False, access_log=None,
+                               handler_cancellation=True)
     await app_runner.setup()
     sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     site = web.SockSite(app_runner, sock)

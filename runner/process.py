@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 from collections.abc import Callable
@@ -36,6 +37,8 @@ HEALTH_POLL_MAX_S = 0.025
 STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
+# llama-server reads its --api-key from here: unlike an argument, the environment is not visible to other users.
+API_KEY_VARIABLE = "LLAMA_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,7 @@ class ManagedServer:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
         self._record(parse_line(f"ModelDeck: started pid {proc.pid}: {' '.join(args)}"))
-        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC))
+        self._set(pid=proc.pid, port=port, api_key=env[API_KEY_VARIABLE], started_at=datetime.now(UTC))
         assert proc.output is not None
         reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
@@ -248,9 +251,12 @@ class ManagedServer:
         binary = await self._binary.path()
         port = config.port or free_port()
         args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
-        # ModelDeck's own settings (the runner token among them) are no business of a model server.
-        inherited = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
-        return args, {**inherited, **config.env}, await self._lifeline.group()
+        # ModelDeck's own settings (the runner token among them) are no business of a model server, nor is a
+        # key file of the host's: the server answers only to the fresh key of this spawn.
+        inherited = {key: value for key, value in os.environ.items()
+                     if not key.startswith("MODELDECK_") and key != "LLAMA_ARG_API_KEY_FILE"}
+        own_key = {API_KEY_VARIABLE: secrets.token_urlsafe(32)}
+        return args, {**inherited, **config.env, **own_key}, await self._lifeline.group()
 
     async def _wait_ready(self, port: int) -> None:
         """Return once /health says 200 (polled, and checked right after each output line)."""

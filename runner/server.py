@@ -3,7 +3,7 @@
   POST /v1/start    StartCommand  -> CommandReply    GET /v1/snapshot         -> SnapshotEvent
   POST /v1/stop     ModelCommand  -> CommandReply    GET /v1/logs/{uid}?limit -> LogsReply
   POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
-  POST /v1/forget   ModelCommand  -> CommandReply
+  POST /v1/forget   ModelCommand  -> CommandReply    ANY  /v1/models/{uid}/proxy/{path} -> the model's server
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
 browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token.
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from protocol.messages import MAX_FRAME_BYTES, CommandReply, LogsReply, ModelCommand, StartCommand
 from runner.events import Subscription
+from runner.model_proxy import add_proxy_route
 from runner.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -184,4 +185,5 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app.router.add_get("/v1/snapshot", snapshot)
     app.router.add_get("/v1/logs/{uid}", logs)
     app.router.add_get("/v1/events", events)
+    add_proxy_route(app, supervisor)
     return app

@@ -103,7 +103,7 @@ class LiveSync:
         if process.uid not in self.deck.models:
             return  # a model another dashboard configured, or one deleted here meanwhile
         state = self.deck.models[process.uid]
-        state.port, state.pid = process.port, process.pid
+        state.port, state.pid, state.server_key = process.port, process.pid, process.api_key
         self._record_status(process.uid, StatusChange(process.status, process.exit_code, process.reason,
                                                       tuple(process.last_lines)))
         if process.metrics is not None:

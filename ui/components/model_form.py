@@ -104,7 +104,8 @@ class ModelFormDialog(ui.dialog):
     async def update_fit(self) -> None:
         """Say whether the model, as configured in the form now, fits in the memory free now."""
         try:
-            config = ModelConfig.model_validate({**self.values(), "name": "fit", "aliases": [], "extra_args": [], "env": {}})
+            config = ModelConfig.model_validate({**self.values(), "name": "fit", "aliases": [], "extra_args": [],
+                                                 "env": {}})
         except ValidationError:
             self.fit_line.text = ""
             return
