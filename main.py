@@ -17,10 +17,12 @@ from auth.gate import Gate, is_loopback
 from auth.middleware import SignInRequired
 from auth.session_secret import load_or_create_secret
 from db.database import open_database
+from gateway import Gateway, LocalServers, ThroughRunner, serve_first
 from lifespan import install_lifespan
 from runner.embedded import start_embedded_runner
 from settings import Settings, parse_settings
 from store import ModelDeck
+from store.activity import Activity, recording
 from store.catalog import ModelCatalog
 from store.log_history import restore_logs
 from store.retention import RetentionPolicy, keeping_history
@@ -50,6 +52,13 @@ def build(settings: Settings) -> None:
     gate = Gate(open=settings.open_on_loopback and is_loopback(settings.host))
     app.state.gate = gate  # the one gate of this app; tests reach its rate limiter's clock through it
     app.add_middleware(SignInRequired, gate=gate)
+    activity = Activity()
+    # Servers of the embedded runner are on our loopback; a standalone runner's are reached through it.
+    upstream = ThroughRunner(settings.runner_url, settings.runner_token or "") if settings.runner_url else (
+        LocalServers())
+    gateway = Gateway(deck, gate.keys, activity, open_=gate.open, upstream=upstream,
+                      start_timeout_s=settings.start_timeout)
+    serve_first(app, gateway)  # /v1/ and /upstream/ never reach NiceGUI's middlewares
 
     @asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
@@ -57,12 +66,14 @@ def build(settings: Settings) -> None:
             await deck.load()
             await restore_logs(deck)
             await gate.accounts.load()
+            await gate.keys.load()
             if not gate.open:
                 gate.setup_token = SetupToken() if gate.accounts.empty else None
                 announce(base_url(settings.host, settings.port), gate.setup_token)
             first_scan = asyncio.create_task(catalog.scan(), name="first model folder scan")
             try:
-                async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
+                async with (runner_address(settings) as (url, token), linked_runner(deck, url, token),
+                            recording(activity), gateway.serving()):
                     yield
             finally:
                 first_scan.cancel()

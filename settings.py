@@ -25,6 +25,7 @@ class Settings:
     open_on_loopback: bool = True
     history_days: float = 7.0  # metrics, host samples, log lines and crashes older than this are removed
     log_lines_per_model: int = 10_000  # kept in the database; the newest win
+    start_timeout: float = 120.0  # seconds a gateway request waits for its model to start
 
     @property
     def db_path(self) -> Path:
@@ -60,9 +61,11 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
                         help="keep metrics history, logs and crashes this many days (MODELDECK_HISTORY_DAYS)")
     parser.add_argument("--log-lines-per-model", type=int, default=int(_env("LOG_LINES_PER_MODEL", "10000") or 10000),
                         help="log lines kept in the database per model (MODELDECK_LOG_LINES_PER_MODEL)")
+    parser.add_argument("--start-timeout", type=float, default=float(_env("START_TIMEOUT", "120") or 120),
+                        help="seconds a gateway request waits for its model to start (MODELDECK_START_TIMEOUT)")
     args = parser.parse_args(argv)
     model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p]
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
                     llama_server=args.llama_server, runner_url=args.runner_url, runner_token=args.runner_token,
                     open_on_loopback=args.open_on_loopback, history_days=args.history_days,
-                    log_lines_per_model=args.log_lines_per_model)
+                    log_lines_per_model=args.log_lines_per_model, start_timeout=args.start_timeout)

@@ -16,12 +16,11 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
+from protocol.proxy import FORWARDED_REQUEST_HEADERS, PROXY_ROUTE, safe_path
 from protocol.status import ModelStatus
 from runner.supervisor import Supervisor
 
 SESSION = web.AppKey("proxy session", aiohttp.ClientSession)
-# Request headers a model server may see; the client's own credentials never reach it.
-FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta")
 UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5)
 
 
@@ -29,12 +28,6 @@ def _error(status: int, message: str, kind: str) -> web.Response:
     """OpenAI's error shape, so the gateway can hand it on as it is."""
     body = {"error": {"message": message, "type": kind, "code": status}}
     return web.Response(status=status, text=json.dumps(body), content_type="application/json")
-
-
-def safe_path(path: str) -> bool:
-    """A path inside the server's own space: no '.', '..' or empty segments, no backslashes or controls."""
-    return bool(path) and "\\" not in path and all(
-        segment not in {"", ".", ".."} and segment.isprintable() for segment in path.split("/"))
 
 
 async def _forward(request: web.Request, supervisor: Supervisor) -> web.StreamResponse:
@@ -80,4 +73,4 @@ def add_proxy_route(app: web.Application, supervisor: Supervisor) -> None:
         return await _forward(request, supervisor)
 
     app.cleanup_ctx.append(_session_context)
-    app.router.add_route("*", "/v1/models/{uid}/proxy/{path:.*}", forward)
+    app.router.add_route("*", PROXY_ROUTE.replace("{path}", "{path:.*}"), forward)

@@ -251,6 +251,8 @@ class ManagedServer:
         binary = await self._binary.path()
         port = config.port or free_port()
         args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
+        if not any(arg in {"-a", "--alias"} or arg.startswith("--alias=") for arg in config.extra_args):
+            args += ["--alias", config.name]  # what answers say in "model", rather than the file's path
         # ModelDeck's own settings (the runner token among them) are no business of a model server, nor is a
         # key file of the host's: the server answers only to the fresh key of this spawn.
         inherited = {key: value for key, value in os.environ.items()

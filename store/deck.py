@@ -77,6 +77,8 @@ class ModelDeck:
         self.added: Event[ModelState] = Event()
         self.removed: Event[str] = Event()
         self.failed: Event[ModelState] = Event()  # a model went to error: a toast in every open browser
+        # Every status the deck shows, at once (synchronously): the gateway's on-demand starts wait on it.
+        self.status_applied: Event[ModelState] = Event()
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -221,8 +223,7 @@ class ModelDeck:
     def _status_of(state: ModelState) -> StatusChange:
         return StatusChange(state.status, state.exit_code, state.reason, tuple(state.last_lines))
 
-    @staticmethod
-    def _apply_status(state: ModelState, change: StatusChange) -> None:
+    def _apply_status(self, state: ModelState, change: StatusChange) -> None:
         state.status = change.status
         state.exit_code = change.exit_code
         state.reason = change.reason
@@ -230,6 +231,7 @@ class ModelDeck:
         state.problem = _problem_line(change)
         if change.status is not ModelStatus.RUNNING:
             state.figures = None
+        self.status_applied.emit(state)
 
     # ---- applying what the runner reports (called by the live-sync task) --------------------
 

@@ -1,0 +1,116 @@
+"""The gateway as apps meet it: the real ModelDeck in a subprocess on a free port, real llama-servers behind it,
+and real HTTP clients (the official `openai` package, aiohttp) in front.
+
+Configurations and API keys are put into the app's SQLite file before it starts, through the same store
+code the pages use (a key's plain text is only known at creation, as for a person on the Keys page).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import openai
+import pytest
+
+from auth.api_keys import ApiKeys, Scope
+from db.database import open_database
+from db.model_record import ModelRecord
+from protocol import ModelConfig
+from store.actor import LOCAL_ADMIN
+from tests.browser.deck_app import DeckApp
+from tests.tiny_gguf import write_tiny_llama
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str
+    scopes: tuple[Scope, ...] = (Scope.INFERENCE,)
+    models: tuple[str, ...] | None = None  # model names; None: every model
+    expires_at: datetime | None = None
+
+
+@dataclass
+class Deck:
+    """A running ModelDeck and what was put in it."""
+
+    app: DeckApp
+    models: dict[str, ModelConfig]
+    keys: dict[str, str] = field(default_factory=dict)  # name -> plain key
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.app.url}/v1"
+
+    def client(self, key: str | None = None, **options: Any) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "no-key-needed", max_retries=0,
+                                  timeout=60, **options)
+
+    def rows(self, sql: str, *args: object) -> list[dict[str, Any]]:
+        with closing(sqlite3.connect(self.app.home / "data" / "modeldeck.sqlite3")) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(row) for row in db.execute(sql, args)]
+
+    def status(self, name: str) -> str:
+        return str(self.rows("SELECT status FROM model_config WHERE name = ?", name)[0]["status"])
+
+
+async def seed(home: Path, models: list[ModelConfig], keys: list[KeySpec]) -> dict[str, str]:
+    async with open_database(home / "data" / "modeldeck.sqlite3"):
+        for config in models:
+            await ModelRecord.create(**ModelRecord.config_values(config))
+        store = ApiKeys()
+        uids = {config.name: config.uid for config in models}
+        plain: dict[str, str] = {}
+        for spec in keys:
+            chosen = None if spec.models is None else [uids[name] for name in spec.models]
+            _, plain[spec.name] = await store.create(spec.name, spec.scopes, chosen, spec.expires_at, by=LOCAL_ADMIN)
+        return plain
+
+
+DeckFactory = Callable[..., Awaitable[Deck]]
+
+
+@pytest.fixture
+async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckFactory]:
+    """Factory: await deck(models={"tiny": {...config fields}}, keys=[KeySpec(...)], open_on_loopback=True)."""
+    started: list[DeckApp] = []
+
+    async def make(models: dict[str, dict[str, Any]] | None = None, keys: list[KeySpec] | None = None,
+                   open_on_loopback: bool = True, extra_args: tuple[str, ...] = ()) -> Deck:
+        home = tmp_path / f"deck{len(started)}"
+        model_file = write_tiny_llama(home / "models" / "tiny.gguf")
+        configs = {name: ModelConfig(name=name, model_path=str(model_file), ctx_size=256,
+                                     **{"parallel": 2, **fields}) for name, fields in (models or {}).items()}
+        plain = await seed(home, list(configs.values()), keys or [])
+        app = DeckApp(home, llama_server_binary, open_on_loopback=open_on_loopback, extra_args=extra_args)
+        started.append(app)
+        app.start()
+        return Deck(app, configs, plain)
+
+    yield make
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        yield session
+
+
+def llama_server_pids(deck: Deck) -> list[int]:
+    import psutil  # noqa: PLC0415
+
+    assert deck.app.process is not None
+    parent = psutil.Process(deck.app.process.pid)
+    return [p.pid for p in parent.children(recursive=True) if p.name() == "llama-server"]
+
+
+__all__ = ["Deck", "DeckFactory", "Iterator", "KeySpec", "llama_server_pids"]
