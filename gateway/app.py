@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
@@ -45,6 +46,24 @@ class ClientGone(Exception):
     """The client disconnected before its request was whole."""
 
 
+@dataclass
+class Call:
+    """One request as it goes through the gateway, for its answer and its line in the activity log."""
+
+    began: float
+    at: datetime
+    reply: Reply
+    caller: Caller | None = None
+    asked_for: str = ""
+    state: ModelState | None = None
+    watcher: asyncio.Task[bool] | None = None  # cancels the request when the client disconnects
+
+    def client_left(self) -> bool:
+        """The request was cancelled because its client disconnected (not because the server stops)."""
+        watcher = self.watcher
+        return watcher is not None and watcher.done() and not watcher.cancelled() and watcher.result()
+
+
 class Gateway:
     def __init__(self, deck: ModelDeck, keys: ApiKeys, activity: Activity, *, open_: bool, upstream: Upstream,
                  start_timeout_s: float, body_max: int = BODY_MAX) -> None:
@@ -65,59 +84,57 @@ class Gateway:
             await self.proxy.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        began, at = perf_counter(), datetime.now(UTC)
-        reply = Reply(send)
-        caller: Caller | None = None
-        asked_for, state = "", None
+        call = Call(perf_counter(), datetime.now(UTC), Reply(send))
         task = asyncio.current_task()
         assert task is not None
-        watcher: asyncio.Task[bool] | None = None
         try:
             client = scope.get("client")
-            caller = self.auth.caller(scope["headers"], client[0] if client else "")
-            path, method = scope["path"], scope["method"]
-            if path == MODELS_LIST:
-                _only(method, "GET")
-                await self._models(caller, reply)
-                return
-            asked_for, upstream_path, model_path = self._route(scope)
-            body = await self._body(scope, receive)
-            request = _json(body) if model_path else None
-            if request is not None:
-                asked_for = _model_named(request, asked_for)
-            state = self.directory.find(asked_for)
-            if state is None:
-                raise GatewayError(404, f"no model is called {asked_for[:NAME_SHOWN]!r}; the models are: "
-                                        f"{', '.join(self.directory.names()) or 'none yet'}", "model_not_found")
-            caller.check(state)
-            watcher = asyncio.create_task(_watch(receive, task, reply))
-            stream = request is not None and request.get("stream") is True
-            async with self.admission.admitted(state, caller.actor, self._loading(reply) if stream else None):
-                try:
-                    await self.proxy.forward(state, method, upstream_path, headers=scope["headers"], body=body,
-                                             reply=reply)
-                except aiohttp.ClientError as exc:
-                    raise await self._broken(state, exc) from exc
+            call.caller = self.auth.caller(scope["headers"], client[0] if client else "")
+            if scope["path"] == MODELS_LIST:
+                _only(scope["method"], "GET")
+                await self._models(call.caller, call.reply)
+            else:
+                await self._forward(scope, receive, call, task)
         except GatewayError as exc:
-            await reply.fail(exc)
-            if exc.status == 429 and caller is None:
+            await call.reply.fail(exc)
+            if exc.status == 429 and call.caller is None:
                 return  # a flood of wrong keys is not recorded row by row
         except ClientGone:
-            reply.status, reply.error = 499, "the client went away before its request was whole"
+            call.reply.gone("the client went away before its request was whole")
         except asyncio.CancelledError:
-            if watcher is None or not watcher.done() or watcher.cancelled() or not watcher.result():
+            if not call.client_left():
                 raise  # not the client: the server is shutting down
             task.uncancel()
-            reply.status, reply.error = 499, "the client went away"
+            call.reply.gone("the client went away")
         except Exception:
             log.exception("the gateway failed on %s", scope.get("path"))
-            await reply.fail(GatewayError(500, "the gateway failed: ModelDeck's log says why", "internal_error"))
+            await call.reply.fail(GatewayError(500, "the gateway failed: ModelDeck's log says why", "internal_error"))
         finally:
-            if watcher is not None:
-                watcher.cancel()
-        self._record(at, began, scope, caller=caller, asked_for=asked_for, state=state, reply=reply)
+            if call.watcher is not None:
+                call.watcher.cancel()
+        self._record(scope, call)
 
-    # ---- the request -----------------------------------------------------------------------
+    async def _forward(self, scope: Scope, receive: Receive, call: Call, task: asyncio.Task[Any]) -> None:
+        assert call.caller is not None
+        call.asked_for, upstream_path, model_in_body = self._route(scope)
+        body = await self._body(scope, receive)
+        request = _json(body) if model_in_body else None
+        if request is not None:
+            call.asked_for = _model_named(request, call.asked_for)
+        state = call.state = self.directory.find(call.asked_for)
+        if state is None:
+            raise GatewayError(404, f"no model is called {call.asked_for[:NAME_SHOWN]!r}; the models are: "
+                                    f"{', '.join(self.directory.names()) or 'none yet'}", "model_not_found")
+        call.caller.check(state)
+        reply = call.reply
+        call.watcher = asyncio.create_task(_watch(receive, task, reply))
+        stream = request is not None and request.get("stream") is True
+        async with self.admission.admitted(state, call.caller.actor, self._loading(reply) if stream else None):
+            try:
+                await self.proxy.forward(state, scope["method"], upstream_path, headers=scope["headers"], body=body,
+                                         reply=reply)
+            except aiohttp.ClientError as exc:
+                raise await self._broken(state, exc) from exc
 
     @staticmethod
     def _route(scope: Scope) -> tuple[str, str, bool]:
@@ -184,13 +201,13 @@ class Gateway:
         await reply.start(200, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())])
         await reply.end(body)
 
-    def _record(self, at: datetime, began: float, scope: Scope, *, caller: Caller | None, asked_for: str,
-                state: ModelState | None, reply: Reply) -> None:
+    def _record(self, scope: Scope, call: Call) -> None:
+        reply, began = call.reply, call.began
         usage = reply.usage
         ttft = (reply.first_chunk_at - began) * 1000 if reply.streaming and reply.first_chunk_at else None
         self.activity.record(ActivityEntry(
-            at=at, key_name=caller.name if caller else "(no key)", model=asked_for[:NAME_SHOWN],
-            uid=state.uid if state else None, route=str(scope.get("path", ""))[:128], status=reply.status,
+            at=call.at, key_name=call.caller.name if call.caller else "(no key)", model=call.asked_for[:NAME_SHOWN],
+            uid=call.state.uid if call.state else None, route=str(scope.get("path", ""))[:128], status=reply.status,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             cached_tokens=usage.cached_tokens, ttft_ms=ttft, duration_ms=(perf_counter() - began) * 1000,
             tokens_per_second=usage.tokens_per_second, error=reply.error))

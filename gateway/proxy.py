@@ -62,6 +62,8 @@ class Reply:
     streaming: bool = False  # a server-sent event stream has begun (errors now go as events)
     finished: bool = False
     first_chunk_at: float | None = None
+    expected: int | None = None  # the answer's length, when the server said
+    relayed: int = 0
     usage: Usage = NOTHING
     error: str | None = None
     tail: deque[bytes] = field(default_factory=lambda: deque(maxlen=STREAM_TAIL_CHUNKS))
@@ -76,11 +78,21 @@ class Reply:
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
 
     async def chunk(self, body: bytes) -> None:
+        self.relayed += len(body)
         await self.send({"type": "http.response.body", "body": body, "more_body": True})
 
     async def end(self, body: bytes = b"") -> None:
         self.finished = True  # before the last send: the disconnect watcher must not take its echo for a client gone
         await self.send({"type": "http.response.body", "body": body, "more_body": False})
+
+    def gone(self, why: str) -> None:
+        """The client disconnected. A client may close as soon as it has its whole answer (the `openai` package
+        does at a stream's last event), before the answer's end is sent: that one counts as served."""
+        if self.streaming:
+            self.usage = usage_of_stream_tail(self.tail)
+        whole = self.usage != NOTHING or (self.expected is not None and self.relayed >= self.expected)
+        if not (self.started and whole):
+            self.status, self.error = 499, why  # nginx's "client closed request"
 
     async def fail(self, error: GatewayError) -> None:
         """Say what went wrong in the form the client can still take: a JSON answer, an event, or nothing."""
@@ -124,6 +136,7 @@ class Proxy:
                 return
             out = [(b"content-type", kind)]
             if answer.content_length is not None:
+                reply.expected = answer.content_length
                 out.append((b"content-length", str(answer.content_length).encode()))
             await reply.start(answer.status, out)
             kept: list[bytes] = []

@@ -8,7 +8,7 @@ code the pages use (a key's plain text is only known at creation, as for a perso
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import openai
+import psutil
 import pytest
 
 from auth.api_keys import ApiKeys, Scope
@@ -43,14 +44,18 @@ class Deck:
     app: DeckApp
     models: dict[str, ModelConfig]
     keys: dict[str, str] = field(default_factory=dict)  # name -> plain key
+    clients: list[openai.AsyncOpenAI] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return f"{self.app.url}/v1"
 
     def client(self, key: str | None = None, **options: Any) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "no-key-needed", max_retries=0,
-                                  timeout=60, **options)
+        """An `openai` client for this deck (closed with the deck)."""
+        client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key or "no-key-needed", max_retries=0,
+                                    timeout=60, **options)
+        self.clients.append(client)
+        return client
 
     def rows(self, sql: str, *args: object) -> list[dict[str, Any]]:
         with closing(sqlite3.connect(self.app.home / "data" / "modeldeck.sqlite3")) as db:
@@ -80,23 +85,26 @@ DeckFactory = Callable[..., Awaitable[Deck]]
 @pytest.fixture
 async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckFactory]:
     """Factory: await deck(models={"tiny": {...config fields}}, keys=[KeySpec(...)], open_on_loopback=True)."""
-    started: list[DeckApp] = []
+    started: list[Deck] = []
 
     async def make(models: dict[str, dict[str, Any]] | None = None, keys: list[KeySpec] | None = None,
                    open_on_loopback: bool = True, extra_args: tuple[str, ...] = ()) -> Deck:
         home = tmp_path / f"deck{len(started)}"
         model_file = write_tiny_llama(home / "models" / "tiny.gguf")
-        configs = {name: ModelConfig(name=name, model_path=str(model_file), ctx_size=256,
-                                     **{"parallel": 2, **fields}) for name, fields in (models or {}).items()}
+        configs = {name: ModelConfig(name=name, model_path=str(model_file), **{"ctx_size": 256, "parallel": 2, **fields})
+                   for name, fields in (models or {}).items()}
         plain = await seed(home, list(configs.values()), keys or [])
-        app = DeckApp(home, llama_server_binary, open_on_loopback=open_on_loopback, extra_args=extra_args)
-        started.append(app)
-        app.start()
-        return Deck(app, configs, plain)
+        running = Deck(DeckApp(home, llama_server_binary, open_on_loopback=open_on_loopback, extra_args=extra_args),
+                       configs, plain)
+        started.append(running)
+        running.app.start()
+        return running
 
     yield make
-    for app in started:
-        app.stop()
+    for running in started:
+        for client in running.clients:
+            await client.close()
+        running.app.stop()
 
 
 @pytest.fixture
@@ -105,12 +113,13 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def llama_server_pids(deck: Deck) -> list[int]:
-    import psutil  # noqa: PLC0415
-
+def llama_servers(deck: Deck) -> list[psutil.Process]:
+    """The llama-server processes of this deck."""
     assert deck.app.process is not None
-    parent = psutil.Process(deck.app.process.pid)
-    return [p.pid for p in parent.children(recursive=True) if p.name() == "llama-server"]
+    return [p for p in psutil.Process(deck.app.process.pid).children(recursive=True) if p.name() == "llama-server"]
 
 
-__all__ = ["Deck", "DeckFactory", "Iterator", "KeySpec", "llama_server_pids"]
+async def upstream_json(http: aiohttp.ClientSession, deck: Deck, model: str, path: str) -> Any:
+    async with http.get(f"{deck.app.url}/upstream/{model}/{path}") as answer:
+        assert answer.status == 200, await answer.text()
+        return await answer.json()
