@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 BODY_MAX = 32 * 1024 * 1024  # a long conversation is far smaller; anything larger is refused before it is read
 CRASH_REASON_WAIT_S = 2.0  # how long a broken answer waits for the runner to say why the server died
 NAME_SHOWN = 64
+LOADING_EVERY_S = 2.0  # a stream waiting on a cold start hears ": loading" this often
 GATEWAY_PREFIXES = ("/v1/", UPSTREAM_PREFIX)
 SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 
@@ -66,11 +67,11 @@ class Call:
 
 class Gateway:
     def __init__(self, deck: ModelDeck, keys: ApiKeys, activity: Activity, *, open_: bool, upstream: Upstream,
-                 start_timeout_s: float, body_max: int = BODY_MAX) -> None:
+                 start_timeout_s: float, body_max: int = BODY_MAX, loading_every_s: float = LOADING_EVERY_S) -> None:
         self.directory = ModelDirectory(deck)
         self.auth = KeyCheck(keys, open_=open_)
         self.starts = OnDemandStarts(deck)
-        self.admission = Admission(self.starts, start_timeout_s)
+        self.admission = Admission(self.starts, start_timeout_s, loading_every_s)
         self.proxy = Proxy(upstream)
         self.activity = activity
         self.body_max = body_max

@@ -7,9 +7,10 @@ code the pages use (a key's plain text is only known at creation, as for a perso
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,14 +20,21 @@ import aiohttp
 import openai
 import psutil
 import pytest
+import uvicorn
 
 from auth.api_keys import ApiKeys, Scope
 from db.database import open_database
 from db.model_record import ModelRecord
+from gateway import Gateway, LocalServers
 from protocol import ModelConfig
+from runner.embedded import start_embedded_runner
+from store import ModelDeck
+from store.activity import Activity
 from store.actor import LOCAL_ADMIN
-from tests.browser.deck_app import DeckApp
+from store.runner_link import linked_runner
+from tests.browser.deck_app import DeckApp, free_port
 from tests.tiny_gguf import write_tiny_llama
+from tests.waiting import until
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,8 @@ async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckF
                    open_on_loopback: bool = True, extra_args: tuple[str, ...] = ()) -> Deck:
         home = tmp_path / f"deck{len(started)}"
         model_file = write_tiny_llama(home / "models" / "tiny.gguf")
-        configs = {name: ModelConfig(name=name, model_path=str(model_file), **{"ctx_size": 256, "parallel": 2, **fields})
-                   for name, fields in (models or {}).items()}
+        defaults = {"model_path": str(model_file), "ctx_size": 256, "parallel": 2}
+        configs = {name: ModelConfig(name=name, **{**defaults, **fields}) for name, fields in (models or {}).items()}
         plain = await seed(home, list(configs.values()), keys or [])
         running = Deck(DeckApp(home, llama_server_binary, open_on_loopback=open_on_loopback, extra_args=extra_args),
                        configs, plain)
@@ -123,3 +131,37 @@ async def upstream_json(http: aiohttp.ClientSession, deck: Deck, model: str, pat
     async with http.get(f"{deck.app.url}/upstream/{model}/{path}") as answer:
         assert answer.status == 200, await answer.text()
         return await answer.json()
+
+
+@dataclass
+class InProcess:
+    """The gateway in this test's own process, on a free port, before a real deck and embedded runner."""
+
+    url: str
+    deck: ModelDeck
+    gateway: Gateway
+
+
+@asynccontextmanager
+async def in_process(tmp_path: Path, binary: Path, configs: list[ModelConfig], **options: Any
+                     ) -> AsyncIterator[InProcess]:
+    """For what needs the gateway's own knobs (options of Gateway, such as loading_every_s) or its objects."""
+    await seed(tmp_path, configs, [])
+    models_dir = Path(configs[0].model_path).parent if configs else tmp_path
+    async with open_database(tmp_path / "data" / "modeldeck.sqlite3"):
+        deck = ModelDeck()
+        await deck.load()
+        runner = await start_embedded_runner(llama_server=binary, model_dirs=[models_dir], allow_build=False)
+        gateway = Gateway(deck, ApiKeys(), Activity(), open_=True, upstream=LocalServers(), start_timeout_s=30,
+                          **options)
+        server = uvicorn.Server(uvicorn.Config(gateway, host="127.0.0.1", port=free_port(), log_level="warning",
+                                               lifespan="off"))
+        try:
+            async with linked_runner(deck, runner.url, runner.token), gateway.serving():
+                serving = asyncio.create_task(server.serve())
+                await until(lambda: server.started, message="the gateway listening")
+                yield InProcess(f"http://127.0.0.1:{server.config.port}", deck, gateway)
+                server.should_exit = True
+                await serving
+        finally:
+            await runner.close()
