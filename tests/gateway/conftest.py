@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 
 from auth.api_keys import ApiKeys, Scope
+from db.api_key_record import ApiKeyRecord
 from db.database import open_database
 from db.model_record import ModelRecord
 from gateway import Gateway, LocalServers
@@ -74,7 +75,9 @@ class Deck:
         return str(self.rows("SELECT status FROM model_config WHERE name = ?", name)[0]["status"])
 
 
-async def seed(home: Path, models: list[ModelConfig], keys: list[KeySpec]) -> dict[str, str]:
+async def seed(home: Path, models: list[ModelConfig], keys: list[KeySpec], *, revoke: tuple[str, ...] = (),
+               expire: tuple[str, ...] = ()) -> dict[str, str]:
+    """Configurations and keys in the database; `revoke` and `expire` name keys to revoke, or to make expired."""
     async with open_database(home / "data" / "modeldeck.sqlite3"):
         for config in models:
             await ModelRecord.create(**ModelRecord.config_values(config))
@@ -83,7 +86,12 @@ async def seed(home: Path, models: list[ModelConfig], keys: list[KeySpec]) -> di
         plain: dict[str, str] = {}
         for spec in keys:
             chosen = None if spec.models is None else [uids[name] for name in spec.models]
-            _, plain[spec.name] = await store.create(spec.name, spec.scopes, chosen, spec.expires_at, by=LOCAL_ADMIN)
+            key, plain[spec.name] = await store.create(spec.name, spec.scopes, chosen, spec.expires_at,
+                                                       by=LOCAL_ADMIN)
+            if spec.name in revoke:
+                await store.revoke(key.id, by=LOCAL_ADMIN)
+            if spec.name in expire:  # as if its day had come: a key cannot be made expired
+                await ApiKeyRecord.filter(id=key.id).update(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         return plain
 
 
@@ -96,12 +104,13 @@ async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckF
     started: list[Deck] = []
 
     async def make(models: dict[str, dict[str, Any]] | None = None, keys: list[KeySpec] | None = None,
-                   open_on_loopback: bool = True, extra_args: tuple[str, ...] = ()) -> Deck:
+                   open_on_loopback: bool = True, extra_args: tuple[str, ...] = (),
+                   revoke: tuple[str, ...] = (), expire: tuple[str, ...] = ()) -> Deck:
         home = tmp_path / f"deck{len(started)}"
         model_file = write_tiny_llama(home / "models" / "tiny.gguf")
         defaults = {"model_path": str(model_file), "ctx_size": 256, "parallel": 2}
         configs = {name: ModelConfig(name=name, **{**defaults, **fields}) for name, fields in (models or {}).items()}
-        plain = await seed(home, list(configs.values()), keys or [])
+        plain = await seed(home, list(configs.values()), keys or [], revoke=revoke, expire=expire)
         running = Deck(DeckApp(home, llama_server_binary, open_on_loopback=open_on_loopback, extra_args=extra_args),
                        configs, plain)
         started.append(running)
