@@ -28,7 +28,8 @@ from store.log_history import restore_logs
 from store.retention import RetentionPolicy, keeping_history
 from store.runner_link import linked_runner
 from ui import pwa, toasts
-from ui.pages import account, audit, dashboard, discover, login, logs, models, users
+from ui.pages import account, audit, dashboard, discover, keys, login, logs, models, users
+from ui.pages import activity as activity_page
 
 
 @asynccontextmanager
@@ -92,6 +93,8 @@ def build(settings: Settings) -> None:
     account.register(gate, deck.link)
     users.register(gate, deck.link)
     audit.register(gate, deck.link)
+    keys.register(gate, deck)
+    activity_page.register(deck, activity, gate.actor)
 
 
 def main() -> None:

@@ -11,8 +11,9 @@ from store.actor import LOCAL_ADMIN, Actor
 from store.deck import RunnerLink
 from ui.toasts import failure_toasts
 
-NAVIGATION = (("Models", "/"), ("Discover", "/discover"), ("Dashboard", "/dashboard"), ("Logs", "/logs"))
-ADMIN_NAVIGATION = (("Users", "/users"), ("Audit", "/audit"))
+NAVIGATION = (("Models", "/"), ("Discover", "/discover"), ("Dashboard", "/dashboard"), ("Logs", "/logs"),
+              ("Activity", "/activity"))
+ADMIN_NAVIGATION = (("Keys", "/keys"), ("Users", "/users"), ("Audit", "/audit"))
 TOUCH = "min-h-[44px] min-w-[44px]"  # the smallest comfortable target for a thumb
 LINK_ICONS = {"connected": "cloud_done", "reconnecting": "cloud_sync", "not connected": "cloud_off"}
 PRIMARY = "#3b5bdb"

@@ -103,7 +103,7 @@ async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckF
     """Factory: await deck(models={"tiny": {...config fields}}, keys=[KeySpec(...)], open_on_loopback=True)."""
     started: list[Deck] = []
 
-    async def make(models: dict[str, dict[str, Any]] | None = None, keys: list[KeySpec] | None = None,
+    async def make(models: dict[str, dict[str, Any]] | None = None, keys: list[KeySpec] | None = None, *,
                    open_on_loopback: bool = True, extra_args: tuple[str, ...] = (),
                    revoke: tuple[str, ...] = (), expire: tuple[str, ...] = ()) -> Deck:
         home = tmp_path / f"deck{len(started)}"

@@ -60,8 +60,8 @@ async def test_bad_bodies_paths_and_methods_get_a_clear_4xx_and_start_nothing(
         assert no_route.status == 404 and openai_error(await no_route.json())["code"] == "unknown_route"
     for target in ("/upstream/tiny/../../etc/passwd", "/upstream/tiny/%2e%2e/%2e%2e/etc/passwd",
                    "/upstream/tiny/slots/..", "/upstream/tiny//props", "/upstream/tiny/a\\..\\b"):
-        status, answer = await raw_request(stopped, target)
-        assert status == 400 and b"not allowed" in answer, target
+        status, said = await raw_request(stopped, target)
+        assert status == 400 and b"not allowed" in said, target
     assert (await raw_request(stopped, "/upstream/nobody/props"))[0] == 404
     assert (stopped.status("tiny"), stopped.status("other")) == ("stopped", "stopped")
     assert not llama_servers(stopped)

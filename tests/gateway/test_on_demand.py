@@ -9,13 +9,14 @@ from pathlib import Path
 import aiohttp
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from protocol import ModelConfig, ModelStatus
 from tests.gateway.conftest import DeckFactory, in_process, llama_servers
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
 
-HELLO = [{"role": "user", "content": "hello"}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
 
 
 async def test_ten_requests_to_a_stopped_model_start_exactly_one_server_and_all_succeed(deck: DeckFactory) -> None:
@@ -36,7 +37,7 @@ async def test_a_start_that_fails_answers_503_with_the_reason_the_card_shows(dec
                                                                             tmp_path: Path) -> None:
     running = await deck(models={"broken": {}})
     broken = Path(running.models["broken"].model_path)
-    broken.write_bytes(b"GGUF" + b"\x00" * 64)  # the right magic, then nothing a server can load
+    broken.write_bytes(b"GGUF" + b"\x00" * 64)  # noqa: ASYNC240 - the right magic, then nothing a server can load
     with pytest.raises(openai.InternalServerError) as refused:
         await running.client().chat.completions.create(model="broken", messages=HELLO, max_tokens=2)
     assert refused.value.status_code == 503

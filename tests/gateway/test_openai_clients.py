@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import aiohttp
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.gateway.conftest import DeckFactory, upstream_json
 from tests.waiting import until
 
-HELLO = [{"role": "user", "content": "hello"}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
 
 
 async def test_chat_by_alias_then_completions_and_the_models_list(deck: DeckFactory) -> None:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.app.test_standalone_runner import TOKEN, StandaloneRunner, launch_runner, servers_of
 from tests.gateway.conftest import Deck, DeckFactory, upstream_json
 from tests.gateway.test_streaming import leave_mid_stream, slot_busy
 from tests.waiting import eventually
 
-HELLO = [{"role": "user", "content": "hello"}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
 
 
 @pytest.fixture
