@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 NAME_MAX = 64
 # Other names a client may ask for the model by (`"model": "gpt-4o"`): plain characters that survive URLs and JSON.
@@ -141,14 +141,11 @@ class ModelConfig(BaseModel):
 
     @field_validator("aliases")
     @classmethod
-    def _plain_aliases(cls, value: list[str]) -> list[str]:
-        return check_aliases(value)
-
-    @model_validator(mode="after")
-    def _aliases_differ_from_name(self) -> ModelConfig:
-        if self.name.casefold() in {alias.casefold() for alias in self.aliases}:
+    def _plain_aliases(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        name = info.data.get("name")  # validated before the aliases (declared first); absent when it was invalid
+        if isinstance(name, str) and name.casefold() in {alias.casefold() for alias in value}:
             raise ValueError("an alias repeats the model's own name")
-        return self
+        return check_aliases(value)
 
     def names(self) -> list[str]:
         """Every name a request may use for this model: its name, then its aliases."""
