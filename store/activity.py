@@ -19,6 +19,7 @@ from nicegui import Event
 
 from db.activity_record import COLUMNS, ActivityRecord, insert_activity
 from db.writes import DatabaseWriteError, writing
+from store.background import in_background
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +136,5 @@ def as_csv_rows(entries: Iterable[ActivityEntry]) -> list[list[object]]:
 async def recording(activity: Activity) -> AsyncIterator[Activity]:
     """The write-behind task while open (the database must be open first)."""
     await activity.load()
-    task = asyncio.create_task(activity.write_behind(), name="activity writer")
-    try:
+    async with in_background(activity.write_behind(), "activity writer"):
         yield activity
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

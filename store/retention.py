@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from db.retention import HOST_SAMPLES, METRIC_SAMPLES, cap_log_lines, delete_older, downsample
 from db.writes import DatabaseWriteError, writing
+from store.background import in_background
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,5 @@ class Retention:
 async def keeping_history(policy: RetentionPolicy) -> AsyncIterator[Retention]:
     """Retention passes in the background while open (the database must be open first)."""
     retention = Retention(policy)
-    task = asyncio.create_task(retention.run_forever(), name="retention")
-    try:
+    async with in_background(retention.run_forever(), "retention"):
         yield retention
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
