@@ -21,16 +21,19 @@ ROWS_SHOWN = 500
 DRAW_EVERY_S = 0.5
 STATUSES = {"": "All statuses", "2xx": "Succeeded (2xx)", "4xx": "Refused (4xx)", "5xx": "Failed (5xx)",
             "499": "Client went away (499)"}
+WIDE_ONLY = "max-sm:hidden"  # columns a phone leaves out: when, model, status, time taken and the problem stay
 COLUMNS = [
-    {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
-    {"name": "key", "label": "Key", "field": "key", "align": "left"},
+    {"name": "at", "label": "When (UTC)", "field": "at", "align": "left", "classes": "whitespace-nowrap"},
+    {"name": "key", "label": "Key", "field": "key", "align": "left", "classes": WIDE_ONLY, "headerClasses": WIDE_ONLY},
     {"name": "model", "label": "Model", "field": "model", "align": "left"},
-    {"name": "route", "label": "Route", "field": "route", "align": "left"},
+    {"name": "route", "label": "Route", "field": "route", "align": "left", "classes": WIDE_ONLY,
+     "headerClasses": WIDE_ONLY},
     {"name": "status", "label": "Status", "field": "status"},
-    {"name": "tokens", "label": "Tokens in / out (cached)", "field": "tokens"},
-    {"name": "ttft", "label": "First token", "field": "ttft"},
-    {"name": "duration", "label": "Took", "field": "duration"},
-    {"name": "speed", "label": "Tokens/s", "field": "speed"},
+    {"name": "tokens", "label": "Tokens in / out (cached)", "field": "tokens", "classes": WIDE_ONLY,
+     "headerClasses": WIDE_ONLY},
+    {"name": "ttft", "label": "First token", "field": "ttft", "classes": WIDE_ONLY, "headerClasses": WIDE_ONLY},
+    {"name": "duration", "label": "Took", "field": "duration", "classes": "whitespace-nowrap"},
+    {"name": "speed", "label": "Tokens/s", "field": "speed", "classes": WIDE_ONLY, "headerClasses": WIDE_ONLY},
     {"name": "error", "label": "Problem", "field": "error", "align": "left"},
 ]
 
@@ -44,7 +47,7 @@ def _ms(value: float | None) -> str:
 def _row(number: int, entry: ActivityEntry) -> dict[str, object]:
     cached = f" ({entry.cached_tokens})" if entry.cached_tokens else ""
     tokens = "—" if entry.prompt_tokens is None else f"{entry.prompt_tokens} / {entry.completion_tokens or 0}{cached}"
-    return {"id": number, "at": entry.at.strftime("%Y-%m-%d %H:%M:%S"), "key": entry.key_name, "model": entry.model,
+    return {"id": number, "at": entry.at.strftime("%m-%d %H:%M:%S"), "key": entry.key_name, "model": entry.model,
             "route": entry.route, "status": entry.status, "tokens": tokens, "ttft": _ms(entry.ttft_ms),
             "duration": _ms(entry.duration_ms),
             "speed": "—" if entry.tokens_per_second is None else f"{entry.tokens_per_second:.1f}",
