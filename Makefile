@@ -13,11 +13,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Finds a llama-server (flag, MODELDECK_LLAMA_SERVER, PATH, cache) or builds one from source (~5 min, once).
+# Finds a llama-server (MODELDECK_LLAMA_SERVER, PATH, cache) or builds one from source (~13 min on 2 cores, once).
 llama-server: setup
-	$(PY) -c "from runner.binary import resolve_binary; print(resolve_binary())"
+	$(PY) -m runner.llama_build
 
-run: llama-server
+# Serves the UI at once; without a llama-server the runner builds one in the background (every page shows it).
+run: setup
 	$(PY) main.py $(ARGS)
 
 lint: setup

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.llama_server import LlamaBackend
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -20,6 +22,7 @@ class Settings:
     data_dir: Path = Path("data")
     model_dirs: tuple[Path, ...] = ()
     llama_server: Path | None = None
+    llama_backend: LlamaBackend | None = None  # None: build for the accelerator found
     runner_url: str | None = None  # None: run the embedded runner on loopback
     runner_token: str | None = None
     open_on_loopback: bool = True
@@ -50,6 +53,10 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
                         help="an allowed model folder, repeatable (MODELDECK_MODEL_DIRS, ':'-separated)")
     parser.add_argument("--llama-server", type=Path, default=_env("LLAMA_SERVER"),
                         help="path of the llama-server binary (MODELDECK_LLAMA_SERVER)")
+    parser.add_argument("--llama-backend", type=LlamaBackend, choices=list(LlamaBackend),
+                        default=_env("LLAMA_BACKEND") or None,
+                        help="build llama-server for this backend when it has to be built (MODELDECK_LLAMA_BACKEND; "
+                             "default: CUDA, ROCm, Vulkan or Metal when found, else the CPU)")
     parser.add_argument("--runner-url", default=_env("RUNNER_URL"),
                         help="use a standalone runner at this URL instead of the embedded one")
     parser.add_argument("--runner-token", default=_env("RUNNER_TOKEN"), help="token of that runner")
@@ -66,6 +73,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p]
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
-                    llama_server=args.llama_server, runner_url=args.runner_url, runner_token=args.runner_token,
-                    open_on_loopback=args.open_on_loopback, history_days=args.history_days,
-                    log_lines_per_model=args.log_lines_per_model, start_timeout=args.start_timeout)
+                    llama_server=args.llama_server, llama_backend=args.llama_backend, runner_url=args.runner_url,
+                    runner_token=args.runner_token, open_on_loopback=args.open_on_loopback,
+                    history_days=args.history_days, log_lines_per_model=args.log_lines_per_model,
+                    start_timeout=args.start_timeout)

@@ -28,16 +28,19 @@ sys.path.insert(0, str(ROOT))
 from nicegui import ui  # noqa: E402
 from nicegui.testing import user_simulation  # noqa: E402
 
+from auth.gate import Gate  # noqa: E402
 from db.database import open_database  # noqa: E402
 from db.log_record import LogRecord  # noqa: E402
 from db.model_record import ModelRecord  # noqa: E402
 from protocol import ModelConfig  # noqa: E402
 from protocol.messages import LogEvent, LogLine, parse_event  # noqa: E402
-from store.actor import LOCAL_ADMIN  # noqa: E402
+from settings import Settings  # noqa: E402
+from store.catalog import ModelCatalog  # noqa: E402
 from store.deck import ModelDeck  # noqa: E402
 from store.sync import LiveSync  # noqa: E402
 from ui.components.log_tail import LogTail  # noqa: E402
 from ui.pages import logs  # noqa: E402
+from ui.services import Services  # noqa: E402
 
 FRAME_LINES = 200  # as runner.supervisor batches them
 TICK_S = 0.075
@@ -73,7 +76,8 @@ async def run(lines_per_second: int, seconds: float) -> None:
             sync = LiveSync(deck)
             writer = asyncio.create_task(sync.write_behind())
             async with user_simulation(root=lambda: ui.label("bench")) as user:
-                logs.register(deck, lambda: LOCAL_ADMIN)
+                logs.register(Services(deck=deck, catalog=ModelCatalog(deck, ()), gate=Gate(open=True),
+                                       settings=Settings()))  # open on loopback: the local admin
                 await user.open("/logs")
                 [view] = user.find(kind=LogTail, marker="log-view").elements
 

@@ -6,7 +6,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from protocol import ModelConfig
-from protocol.messages import CommandReply, ModelCommand, StartCommand
+from protocol.messages import BuildLogReply, CommandReply, ModelCommand, StartCommand
 
 COMMAND_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
@@ -40,3 +40,15 @@ class RunnerClient:
 
     async def forget(self, uid: str) -> CommandReply:
         return await self._post("/v1/forget", ModelCommand(uid=uid).model_dump_json())
+
+    async def build_log(self, limit: int) -> tuple[list[str], str | None]:
+        try:
+            async with self.session.get(f"{self.base_url}/v1/server/build-log", params={"limit": str(limit)},
+                                        headers=self.headers, timeout=COMMAND_TIMEOUT) as response:
+                if response.status != 200:
+                    return [], f"the runner answered {response.status}"
+                return BuildLogReply.model_validate_json(await response.read()).lines, None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return [], f"the runner is unreachable ({exc.__class__.__name__})"
+        except ValidationError:
+            return [], "the runner sent an answer we do not understand"

@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 2): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 3): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -13,9 +13,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from protocol.config import ModelConfig
+from protocol.llama_server import BuildStage, LlamaBackend, ServerPhase
 from protocol.status import ModelStatus
 
-PROTOCOL_VERSION = 2  # 2: ProcessState.api_key, the proxy route to a model's server
+# 2: the llama-server binary's state (`server` in the snapshot, `server` events);
+# 3: ProcessState.api_key, and the proxy route to a model's own server (the gateway)
+PROTOCOL_VERSION = 3
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
@@ -61,6 +64,14 @@ class MetricsSample(_Message):
     vram_bytes: int | None = None
 
 
+class Placement(_Message):
+    """Where a model's weights went, from llama-server's own log: the devices it used, the layers on a GPU."""
+
+    devices: list[str] = Field(default_factory=list)  # e.g. "CUDA0 (NVIDIA H200)"; empty: the CPU only
+    layers_offloaded: int | None = None  # None: a build without GPU offload (it logs no such line)
+    layers_total: int | None = None
+
+
 class ProcessState(_Message):
     """What the runner knows of one supervised model."""
 
@@ -75,6 +86,7 @@ class ProcessState(_Message):
     last_lines: list[str] = Field(default_factory=list)
     restarts: int = 0
     metrics: MetricsSample | None = None
+    placement: Placement | None = None  # once the server has loaded its model
     # The server's own key for this spawn: only the runner and the dashboard's gateway hold it.
     api_key: str | None = None
 
@@ -105,6 +117,47 @@ class LogLine(_Message):
     text: str
 
 
+class BuildProgress(_Message):
+    """A llama-server build from source, as it goes: `step` of `steps` come from the build's own lines."""
+
+    stage: BuildStage
+    started_at: datetime
+    elapsed_s: float = Field(ge=0)
+    step: int | None = None  # Ninja's [56/208]; None with make, which prints only a percentage
+    steps: int | None = None
+    percent: float | None = Field(default=None, ge=0, le=100)  # of the compile; None before it starts
+    remaining_s: float | None = None  # the estimate, once some steps are done
+    last_line: str = ""
+
+
+class LlamaServerInfo(_Message):
+    """The runner's llama-server: where it is (or why there is none), what it runs on, a build in progress."""
+
+    phase: ServerPhase
+    path: str | None = None
+    found_by: str | None = None  # "the --llama-server setting", "MODELDECK_LLAMA_SERVER", "PATH", "the cache", ...
+    version: str | None = None
+    devices: list[str] = Field(default_factory=list)  # from `llama-server --list-devices`; empty: the CPU only
+    backend: LlamaBackend  # what a build here is (or was) for
+    backend_reason: str = ""  # why that backend: the tools found, or the setting that forced it
+    build: BuildProgress | None = None  # while building, and after a failed build
+    reason: str | None = None  # why there is no llama-server (phase failed)
+
+    @property
+    def waiting_reason(self) -> str:
+        """What a model that waits for this binary says meanwhile."""
+        if self.phase is ServerPhase.BUILDING and self.build is not None:
+            done = self.build.percent
+            return f"llama-server is being built ({self.build.stage.value if done is None else f'{done:.0f} %'})"
+        return "looking for llama-server"
+
+
+class BuildLogReply(_Message):
+    """GET /v1/server/build-log: the last lines of the current (or last) build, oldest first."""
+
+    lines: list[str]
+
+
 class LogsReply(_Message):
     """GET /v1/logs/{uid}: the last lines the runner keeps for one model, oldest first."""
 
@@ -124,6 +177,7 @@ class SnapshotEvent(_Event):
     runner_id: str
     processes: list[ProcessState]
     host: HostSample | None = None
+    server: LlamaServerInfo | None = None  # None from a version 1 runner
 
 
 class StatusEvent(_Event):
@@ -150,7 +204,15 @@ class HostEvent(_Event):
     sample: HostSample
 
 
-Event = Annotated[SnapshotEvent | StatusEvent | MetricsEvent | LogEvent | HostEvent, Field(discriminator="type")]
+class ServerEvent(_Event):
+    """The llama-server binary changed: found, building (about once a second and at each step), ready or failed."""
+
+    type: Literal["server"] = "server"
+    info: LlamaServerInfo
+
+
+Event = Annotated[SnapshotEvent | StatusEvent | MetricsEvent | LogEvent | HostEvent | ServerEvent,
+                  Field(discriminator="type")]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 

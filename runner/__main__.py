@@ -17,6 +17,7 @@ from pathlib import Path
 
 import uvloop
 
+from protocol.llama_server import LlamaBackend
 from runner.binary import BinarySource
 from runner.embedded import serve
 from runner.supervisor import Supervisor
@@ -35,14 +36,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="allowed model folder, repeatable (none given: no folder check)")
     parser.add_argument("--metrics-interval", type=float, default=1.0, help="seconds between samples")
     parser.add_argument("--no-build", action="store_true", help="never build llama-server from source")
+    parser.add_argument("--llama-backend", type=LlamaBackend, choices=list(LlamaBackend),
+                        default=os.environ.get("MODELDECK_LLAMA_BACKEND") or None,
+                        help="build llama-server for this backend (MODELDECK_LLAMA_BACKEND; default: what is found)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> None:
     token = args.token or secrets.token_urlsafe(32)
-    supervisor = Supervisor(BinarySource(args.llama_server, allow_build=not args.no_build),
-                            allowed_dirs=tuple(args.model_dirs), metrics_interval=args.metrics_interval)
+    binary = BinarySource(args.llama_server, allow_build=not args.no_build, backend=args.llama_backend)
+    supervisor = Supervisor(binary, allowed_dirs=tuple(args.model_dirs), metrics_interval=args.metrics_interval)
     app_runner, port = await serve(supervisor, token, args.host, args.port)
     # The first line is machine-readable so a parent process (or a test) can find the port.
     print(f"runner listening on http://{args.host}:{port}", flush=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from protocol.llama_server import LlamaBackend
 from runner.binary import BinarySource
 from runner.process import Timing
 from runner.server import create_app
@@ -50,15 +51,17 @@ async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tup
 
 async def start_embedded_runner(*, llama_server: str | Path | None = None, model_dirs: Iterable[Path] = (),
                                 metrics_interval: float = 1.0, token: str | None = None,
-                                allow_build: bool = True, timing: Timing | None = None) -> EmbeddedRunner:
+                                allow_build: bool = True, backend: LlamaBackend | None = None,
+                                timing: Timing | None = None) -> EmbeddedRunner:
     """Start a runner on 127.0.0.1 with a random free port and a fresh token.
 
-    The llama-server binary is resolved at the first start command (building it if allowed and
-    nothing else is found), so the dashboard comes up at once even on a fresh machine.
+    The llama-server binary is resolved in the background from the start (built for `backend`, or
+    for the accelerator found, when allowed and nothing else is found), so the dashboard comes up at
+    once even on a fresh machine; start commands meanwhile wait for it.
     """
     token = token or secrets.token_urlsafe(32)
-    supervisor = Supervisor(BinarySource(llama_server, allow_build=allow_build), allowed_dirs=tuple(model_dirs),
-                            metrics_interval=metrics_interval, timing=timing)
+    binary = BinarySource(llama_server, allow_build=allow_build, backend=backend)
+    supervisor = Supervisor(binary, allowed_dirs=tuple(model_dirs), metrics_interval=metrics_interval, timing=timing)
     app_runner, port = await serve(supervisor, token, "127.0.0.1", 0)
     return EmbeddedRunner(url=f"http://127.0.0.1:{port}", token=token, supervisor=supervisor,
                           _site_runner=app_runner)

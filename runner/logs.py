@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal, cast
 
-from protocol.messages import LogLine
+from protocol.messages import LogLine, Placement
 
 MAX_LINE_CHARS = 4000
 _PREFIXED = re.compile(r"^\s*\d+\.\d+\.\d+\.\d+ ([IWED]) (.*)$")
+_USING_DEVICE = re.compile(r"using device (\S+) \(([^)]*)\)")
+_OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
 Level = Literal["I", "W", "E", "D", "?"]
 
@@ -31,6 +33,19 @@ def parse_line(raw: str, at: datetime | None = None) -> LogLine:
     lowered = raw.lstrip().lower()
     level: Level = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
     return LogLine(at=at, level=level, text=raw)
+
+
+def read_placement(text: str, placement: Placement | None) -> Placement | None:
+    """Where the model goes, from the lines llama-server logs while loading it: ``using device CUDA0 (NVIDIA
+    H200) ...`` per GPU and ``offloaded 33/33 layers to GPU`` (a build without GPU offload prints neither)."""
+    if "using device " in text and (match := _USING_DEVICE.search(text)):
+        placement = placement or Placement()
+        return placement.model_copy(update={"devices": [*placement.devices, f"{match.group(1)} ({match.group(2)})"]})
+    if "offloaded " in text and (match := _OFFLOADED.search(text)):
+        placement = placement or Placement()
+        return placement.model_copy(update={"layers_offloaded": int(match.group(1)),
+                                            "layers_total": int(match.group(2))})
+    return placement
 
 
 class LogBuffer:

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from protocol.config import ModelConfig, RestartPolicy
-from protocol.messages import LAST_LINES, LogLine, MetricsSample, ProcessState
+from protocol.messages import LAST_LINES, LogLine, MetricsSample, Placement, ProcessState
 from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.lifeline import Lifeline
-from runner.logs import LogBuffer, exit_reason, parse_line
+from runner.logs import LogBuffer, exit_reason, parse_line, read_placement
 from runner.spawn import Child, spawn
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
 # llama-server reads its --api-key from here: unlike an argument, the environment is not visible to other users.
 API_KEY_VARIABLE = "LLAMA_API_KEY"
+VERBOSITY_FLAGS = frozenset({"-lv", "--log-verbosity", "-v", "--verbose", "--log-verbose"})
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ class ManagedServer:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._output_seen = asyncio.Event()
+        self._awaiting_binary = False
+        self._placement: Placement | None = None  # read from the log while the model loads
 
     # ---- commands ---------------------------------------------------------------------------
 
@@ -128,7 +131,7 @@ class ManagedServer:
         # The task first, so its first step (the spawn) runs before the event fan-out this status wakes.
         self._task = asyncio.create_task(self._run(), name=f"llama-server {self.config.name}")
         self._set(status=ModelStatus.STARTING, name=self.config.name, restarts=0, exit_code=None, reason=None,
-                  last_lines=[], pid=None, port=None, started_at=None, metrics=None)
+                  last_lines=[], pid=None, port=None, started_at=None, metrics=None, placement=None)
 
     async def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after the timeout) or cancel a pending restart."""
@@ -138,6 +141,11 @@ class ManagedServer:
                 await asyncio.shield(self._task)
         if self.state.status is not ModelStatus.STOPPED:
             self._set(status=ModelStatus.STOPPED, pid=None, metrics=None)
+
+    def waiting(self, reason: str) -> None:
+        """While this start waits for the binary (being built), say why; nothing otherwise."""
+        if self._awaiting_binary and self.state.reason != reason:
+            self._set(reason=reason)
 
     def set_metrics(self, sample: MetricsSample) -> None:
         self.state = self.state.model_copy(update={"metrics": sample})
@@ -178,6 +186,11 @@ class ManagedServer:
             log.exception("supervising %s failed", self.config.name)
             self._set(status=ModelStatus.ERROR, pid=None, reason=f"runner error: {exc}", metrics=None)
 
+    def _cpu_only(self) -> Placement | None:
+        """Where a model runs when its log did not say: on the CPU for a binary without GPU devices (such a build
+        logs no offloading); unknown otherwise (someone turned the log down)."""
+        return None if self._binary.info.devices else Placement()
+
     def _restart_wanted(self, ended: Exit, failures: int) -> bool:
         if ended.returncode == 0 or self.config.restart_policy is not RestartPolicy.ON_FAILURE:
             return False
@@ -198,8 +211,9 @@ class ManagedServer:
         except OSError as exc:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
+        self._placement = None
         self._record(parse_line(f"ModelDeck: started pid {proc.pid}: {' '.join(args)}"))
-        self._set(pid=proc.pid, port=port, api_key=env[API_KEY_VARIABLE], started_at=datetime.now(UTC))
+        self._set(pid=proc.pid, port=port, api_key=env[API_KEY_VARIABLE], started_at=datetime.now(UTC), reason=None)
         assert proc.output is not None
         reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
@@ -208,7 +222,7 @@ class ManagedServer:
         try:
             done, _ = await asyncio.wait({exited, stop_asked, ready}, return_when=asyncio.FIRST_COMPLETED)
             if ready in done and exited not in done and not self._stop.is_set():
-                self._set(status=ModelStatus.RUNNING)
+                self._set(status=ModelStatus.RUNNING, placement=self._placement or self._cpu_only())
                 await asyncio.wait({exited, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
             if not exited.done():  # stop asked
                 await self._terminate(proc, exited)
@@ -235,8 +249,14 @@ class ManagedServer:
             return await self._command()  # nothing in it waits now
         command = asyncio.create_task(self._command())
         stop_asked = asyncio.create_task(self._stop.wait())
-        await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
-        stop_asked.cancel()
+        if self._binary.known is None:
+            self._awaiting_binary = True
+            self.waiting(self._binary.info.waiting_reason)
+        try:
+            await asyncio.wait({command, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._awaiting_binary = False
+            stop_asked.cancel()
         if self._stop.is_set():
             command.cancel()
             return None
@@ -253,6 +273,8 @@ class ManagedServer:
         args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
         if not any(arg in {"-a", "--alias"} or arg.startswith("--alias=") for arg in config.extra_args):
             args += ["--alias", config.name]  # what answers say in "model", rather than the file's path
+        if self._binary.info.devices and not any(arg.split("=", 1)[0] in VERBOSITY_FLAGS for arg in config.extra_args):
+            args += ["--log-verbosity", "4"]  # a GPU build says where the layers went only at this level
         # ModelDeck's own settings (the runner token among them) are no business of a model server, nor is a
         # key file of the host's: the server answers only to the fresh key of this spawn.
         inherited = {key: value for key, value in os.environ.items()
@@ -284,7 +306,10 @@ class ManagedServer:
             self._line(pending)
 
     def _line(self, raw: bytes) -> None:
-        self._record(parse_line(raw.decode("utf-8", "replace")))
+        line = parse_line(raw.decode("utf-8", "replace"))
+        if self.state.status is ModelStatus.STARTING:
+            self._placement = read_placement(line.text, self._placement)
+        self._record(line)
         self._output_seen.set()
 
     def _record(self, line: LogLine) -> None:

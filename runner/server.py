@@ -3,7 +3,8 @@
   POST /v1/start    StartCommand  -> CommandReply    GET /v1/snapshot         -> SnapshotEvent
   POST /v1/stop     ModelCommand  -> CommandReply    GET /v1/logs/{uid}?limit -> LogsReply
   POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
-  POST /v1/forget   ModelCommand  -> CommandReply    ANY  /v1/models/{uid}/proxy/{path} -> the model's server
+  POST /v1/forget   ModelCommand  -> CommandReply    GET /v1/server/build-log?limit -> BuildLogReply
+  ANY  /v1/models/{uid}/proxy/{path} -> the model's own server (behind the token, like every route)
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
 browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token.
@@ -20,7 +21,14 @@ from typing import TypeVar
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ValidationError
 
-from protocol.messages import MAX_FRAME_BYTES, CommandReply, LogsReply, ModelCommand, StartCommand
+from protocol.messages import (
+    MAX_FRAME_BYTES,
+    BuildLogReply,
+    CommandReply,
+    LogsReply,
+    ModelCommand,
+    StartCommand,
+)
 from runner.events import Subscription
 from runner.model_proxy import add_proxy_route
 from runner.supervisor import Supervisor
@@ -97,16 +105,32 @@ async def snapshot(request: web.Request) -> web.Response:
     return web.Response(text=request.app[SUPERVISOR].snapshot().model_dump_json(), content_type="application/json")
 
 
+def _limit(request: web.Request) -> int | web.Response:
+    try:
+        return min(int(request.query.get("limit", "200")), MAX_LOG_LIMIT)
+    except ValueError:
+        return _reply(False, "limit must be an integer", 400)
+
+
 async def logs(request: web.Request) -> web.Response:
     uid = request.match_info["uid"]
     server = request.app[SUPERVISOR].servers.get(uid)
     if server is None:
         return _reply(False, "no such model on this runner", 404)
-    try:
-        limit = min(int(request.query.get("limit", "200")), MAX_LOG_LIMIT)
-    except ValueError:
-        return _reply(False, "limit must be an integer", 400)
+    limit = _limit(request)
+    if isinstance(limit, web.Response):
+        return limit
     reply = LogsReply(uid=uid, lines=server.logs.tail(limit))
+    return web.Response(text=reply.model_dump_json(), content_type="application/json")
+
+
+async def build_log(request: web.Request) -> web.Response:
+    """The last lines of the llama-server build in progress (or of the last one)."""
+    limit = _limit(request)
+    if isinstance(limit, web.Response):
+        return limit
+    lines = list(request.app[SUPERVISOR].binary.build_lines)
+    reply = BuildLogReply(lines=lines[-limit:] if limit > 0 else [])
     return web.Response(text=reply.model_dump_json(), content_type="application/json")
 
 
@@ -184,6 +208,7 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app.router.add_post("/v1/forget", forget)
     app.router.add_get("/v1/snapshot", snapshot)
     app.router.add_get("/v1/logs/{uid}", logs)
+    app.router.add_get("/v1/server/build-log", build_log)
     app.router.add_get("/v1/events", events)
     add_proxy_route(app, supervisor)
     return app

@@ -52,9 +52,9 @@ class Child:
                 self._popen.send_signal(sig)
 
 
-async def spawn(args: Sequence[str], *, group: int, env: dict[str, str] | None = None,
+async def spawn(args: Sequence[str], *, group: int | None, env: dict[str, str] | None = None,
                 capture_output: bool = False, stdin_pipe: bool = False) -> Child:
-    """Start `args` (a list, never a shell) in process group `group` (0: a new group it leads).
+    """Start `args` (a list, never a shell) in process group `group` (0: a new group it leads; None: ours).
 
     Raises OSError when the process cannot start (no such file, setpgid refused, ...)."""
     loop = asyncio.get_running_loop()

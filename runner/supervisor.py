@@ -21,11 +21,13 @@ from protocol.config import ModelConfig
 from protocol.messages import (
     HostEvent,
     HostSample,
+    LlamaServerInfo,
     LogEvent,
     LogLine,
     MetricsEvent,
     MetricsSample,
     ProcessState,
+    ServerEvent,
     SnapshotEvent,
     StatusEvent,
 )
@@ -63,9 +65,15 @@ class Supervisor:
         self._loops: list[asyncio.Task[None]] = []
         self._probes: dict[str, ProcessProbe] = {}
         self._session: aiohttp.ClientSession | None = None
+        binary.watch(self._server_changed)
+
+    @property
+    def binary(self) -> BinarySource:
+        return self._binary
 
     async def open(self) -> None:
         await self._lifeline.group()  # started now, not on the first start command's clock
+        self._binary.begin(self._lifeline.group)  # found at once, or built while the runner already serves
         self._session = aiohttp.ClientSession()
         self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
                        asyncio.create_task(self._metrics_loop(), name="runner metrics")]
@@ -74,6 +82,7 @@ class Supervisor:
         """Stop every server (concurrently) and the background loops."""
         await asyncio.gather(*(server.stop() for server in self.servers.values() if server.busy),
                              return_exceptions=True)
+        await self._binary.close()
         for task in [*self._loops, *self._tasks]:
             task.cancel()
         await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
@@ -149,7 +158,14 @@ class Supervisor:
         """Every process as it is now; its seq is the last event it already reflects."""
         self._flush_logs()
         return SnapshotEvent(seq=self.hub.seq, runner_id=self.runner_id,
-                             processes=[server.state for server in self.servers.values()], host=self.host_sample)
+                             processes=[server.state for server in self.servers.values()], host=self.host_sample,
+                             server=self._binary.info)
+
+    def _server_changed(self, info: LlamaServerInfo) -> None:
+        """Everyone sees the binary's news; a model waiting for it says how far the build is."""
+        self.hub.publish(lambda seq: ServerEvent(seq=seq, info=info))
+        for server in self.servers.values():
+            server.waiting(info.waiting_reason)
 
     def _status(self, state: ProcessState) -> None:
         self._flush_logs(state.uid)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nicegui import Event, binding
 
@@ -22,6 +22,7 @@ from protocol.messages import CommandReply, LogLine
 from store import audit
 from store.actor import SYSTEM, Actor
 from store.errors import StoreError
+from store.llama_server import LlamaServer
 from store.model_state import ModelState
 from store.monitor import Monitor
 from store.runner_control import NoRunner, RunnerControl
@@ -33,9 +34,11 @@ LOG_LINES_KEPT = 2000  # per model, in memory; older lines are in the runner and
 
 @binding.bindable_dataclass
 class RunnerLink:
-    """How the dashboard's connection to its runner stands, for the header's indicator."""
+    """How the dashboard's connection to its runner stands, for the header's indicator, and what that runner
+    says of its llama-server (for the build's progress on every page)."""
 
     state: str = "not connected"  # "connected", "reconnecting" or "not connected"
+    server: LlamaServer = field(default_factory=lambda: LlamaServer(NoRunner))
 
 
 @binding.bindable_dataclass
@@ -54,8 +57,8 @@ class StatusChange:
 
 
 def _problem_line(change: StatusChange) -> str | None:
-    if change.exit_code is None and not change.reason:
-        return None
+    if change.status is ModelStatus.STARTING or (change.exit_code is None and not change.reason):
+        return None  # a starting model's reason says what it waits for: no problem
     code = "" if change.exit_code is None else f"exit code {change.exit_code}"
     return " · ".join(part for part in (code, change.reason) if part)
 
@@ -69,7 +72,7 @@ class ModelDeck:
     def __init__(self) -> None:
         self.models: dict[str, ModelState] = {}
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
-        self.link = RunnerLink()
+        self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
         self.database = DatabaseHealth()
         self.monitor = Monitor()  # host figures and totals, for the dashboard
         self.logs: dict[str, deque[LogLine]] = {}

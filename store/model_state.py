@@ -8,7 +8,7 @@ from nicegui import binding
 
 from discovery import FitEstimate, GgufInfo
 from protocol import ModelConfig, ModelStatus
-from protocol.messages import MetricsSample
+from protocol.messages import MetricsSample, Placement
 
 
 @binding.bindable_dataclass
@@ -27,6 +27,7 @@ class ModelState:
     info: GgufInfo | None = None  # the model file's metadata, once read
     fit: FitEstimate | None = None  # weights + KV cache against the memory free when last estimated
     figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample
+    placement: Placement | None = None  # where the running server put the model (CPU, GPUs and layers)
 
     @property
     def uid(self) -> str:

@@ -15,6 +15,10 @@ class RunnerControl(Protocol):
 
     async def forget(self, uid: str) -> CommandReply: ...
 
+    async def build_log(self, limit: int) -> tuple[list[str], str | None]:
+        """The last lines of the runner's llama-server build, or why they cannot be had."""
+        ...
+
 
 class NoRunner:
     """Used until a runner is connected: every command is refused, nothing pretends to run."""
@@ -27,3 +31,6 @@ class NoRunner:
 
     async def forget(self, uid: str) -> CommandReply:
         return CommandReply(accepted=False, reason="the runner is not connected")
+
+    async def build_log(self, limit: int) -> tuple[list[str], str | None]:
+        return [], "the runner is not connected"

@@ -84,10 +84,13 @@ class LiveSync:
             self._apply_host(event.sample)
         elif event.type == "status":
             self._apply_process(event.process)
+        elif event.type == "server":
+            self.deck.link.server.arrived(event.info)
         else:
             self._apply_snapshot(event)
 
     def _apply_snapshot(self, snapshot: SnapshotEvent) -> None:
+        self.deck.link.server.arrived(snapshot.server)
         if snapshot.host is not None:
             self._apply_host(snapshot.host)
         known = set()
@@ -103,7 +106,8 @@ class LiveSync:
         if process.uid not in self.deck.models:
             return  # a model another dashboard configured, or one deleted here meanwhile
         state = self.deck.models[process.uid]
-        state.port, state.pid, state.server_key = process.port, process.pid, process.api_key
+        state.port, state.pid, state.placement = process.port, process.pid, process.placement
+        state.server_key = process.api_key
         self._record_status(process.uid, StatusChange(process.status, process.exit_code, process.reason,
                                                       tuple(process.last_lines)))
         if process.metrics is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import simulation
 from tests.tiny_gguf import write_tiny_llama
 
 
@@ -26,3 +27,9 @@ def tiny_model(tmp_path: Path) -> Callable[..., Path]:
         return write_tiny_llama(tmp_path / "models" / name, **options)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_app() -> None:
+    """NiceGUI's `user` fixture runs main.py on the app NiceGUI made, with NiceGUI's own lifespan."""
+    simulation.fresh_app()

@@ -1,4 +1,5 @@
-"""The frame around every page: header with the app name, navigation and the runner connection."""
+"""The frame around every page: header with the app name, navigation, the runner connection, and the
+llama-server build when one is in progress (or failed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from nicegui import ui
 
 from store.actor import LOCAL_ADMIN, Actor
 from store.deck import RunnerLink
+from ui.components.server_banner import server_banner
+from ui.services import Services
 from ui.toasts import failure_toasts
 
 NAVIGATION = (("Models", "/"), ("Discover", "/discover"), ("Dashboard", "/dashboard"), ("Logs", "/logs"),
@@ -45,15 +48,16 @@ def account_menu(actor: Actor) -> None:
 
 
 @contextmanager
-def frame(title: str, link: RunnerLink, actor: Actor | None = None) -> Iterator[None]:
-    """Header and a centred, phone-friendly content column; with `actor`, their links and account menu."""
+def frame(title: str, services: Services) -> Iterator[Actor]:
+    """Header and a centred, phone-friendly content column for whoever is acting (yielded): their links
+    and account menu, the runner's connection, and a toast for every model that fails."""
+    actor = services.actor()
     page_look()
     ui.page_title(f"{title} · ModelDeck")
-    failure_toasts()
+    failure_toasts(services.deck.failed)
     with ui.header().classes("items-center justify-between no-wrap px-2 md:px-4 py-1"):
         with ui.row().classes("items-center gap-1 no-wrap min-w-0"):
-            admin_links = ADMIN_NAVIGATION if actor is not None and actor.is_admin else ()
-            pages = (*NAVIGATION, *admin_links)
+            pages = (*NAVIGATION, *(ADMIN_NAVIGATION if actor.is_admin else ()))
             with ui.button(icon="menu").props('flat round color=white aria-label="Pages"').classes(
                     f"md:hidden {TOUCH}"), ui.menu().props("auto-close"):  # phones: the pages in a thumb menu
                 for text, target in pages:
@@ -63,8 +67,16 @@ def frame(title: str, link: RunnerLink, actor: Actor | None = None) -> Iterator[
             for text, target in pages:
                 ui.link(text, target).classes(f"text-white no-underline max-md:hidden px-2 flex items-center {TOUCH}")
         with ui.row().classes("items-center gap-2 no-wrap"):
-            connection_indicator(link)
-            if actor is not None:
-                account_menu(actor)
+            connection_indicator(services.deck.link)
+            account_menu(actor)
     with ui.column().classes("w-full max-w-screen-xl mx-auto p-4 gap-4"):
-        yield
+        server_banner(services.deck.link.server)  # a llama-server build in progress, or why there is none
+        yield actor
+
+
+def admins_only(actor: Actor, what: str) -> bool:
+    """The one guard of admins' pages: True for an admin; a viewer is told plainly what is not for them."""
+    if actor.is_admin:
+        return True
+    ui.label(f"Only admins can {what}.").mark("admins-only")
+    return False

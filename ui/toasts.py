@@ -1,7 +1,7 @@
 """Toasts on every page: a model that crashes or fails to start is announced in every open browser.
 
-main.py names the store's failure event once; the page frame subscribes each page to it, so the
-subscription dies with the browser tab (a NiceGUI Event subscribed inside a page).
+The page frame subscribes each page to the store's failure event, so the subscription dies with the
+browser tab (a NiceGUI Event subscribed inside a page).
 """
 
 from __future__ import annotations
@@ -12,13 +12,6 @@ from store.model_state import ModelState
 
 CRASH_TOAST_S = 15  # long enough to read on a phone lying on the desk; the close button ends it sooner
 
-_failures: list[Event[ModelState]] = []  # the one failure event of this app (a list: reset by the next build)
-
-
-def announce_failures(failed: Event[ModelState]) -> None:
-    """Called once per app build with the store's failure event."""
-    _failures[:] = [failed]
-
 
 def show_failure(state: ModelState) -> None:
     detail = f": {state.problem}" if state.problem else ""
@@ -26,13 +19,12 @@ def show_failure(state: ModelState) -> None:
               timeout=CRASH_TOAST_S * 1000, close_button="OK", position="bottom")
 
 
-def failure_toasts() -> None:
-    """Inside a page: show a toast here whenever any model goes to `error`."""
+def failure_toasts(failed: Event[ModelState]) -> None:
+    """Inside a page: show a toast here whenever any model goes to `error` (`failed`: the store's event)."""
 
     def show_here(state: ModelState) -> None:
         # A function of this page's own: NiceGUI unsubscribes by identity when a client goes, so one shared
         # function would be unsubscribed for every page as soon as any one tab closed.
         show_failure(state)
 
-    for failed in _failures:
-        failed.subscribe(show_here)
+    failed.subscribe(show_here)

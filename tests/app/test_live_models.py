@@ -6,18 +6,14 @@ import asyncio
 import os
 import signal
 import socket
-from pathlib import Path
 
 import pytest
-from nicegui.testing import User, user_simulation
+from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, llama_servers, start_model, uid_of
+from tests.simulation import started_app
 from tests.waiting import until
-
-MAIN = Path(__file__).parents[2] / "main.py"
-
-
 
 
 async def test_start_and_stop_reach_every_browser_and_the_database(user: User, second_user: User,
@@ -85,7 +81,7 @@ async def test_a_refused_start_rolls_the_card_back_and_says_why(deck_home: DeckH
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELDECK_RUNNER_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens there
     monkeypatch.setenv("MODELDECK_RUNNER_TOKEN", "irrelevant")
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await user.should_see("runner reconnecting")
         await add_model(user, deck_home, "unreachable", ctx_size=256)
@@ -103,14 +99,14 @@ def free_port() -> int:
 
 
 async def test_an_app_restart_with_the_embedded_runner_never_shows_a_stale_running(deck_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await add_model(user, deck_home, "restarted", ctx_size=256)
         uid = uid_of(deck_home, "restarted")
         user.find(marker=f"start-{uid}").click()
         await until(lambda: deck_home.row("restarted")["status"] == "running", within=15)
     assert not llama_servers()  # the embedded runner took its servers with it
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await user.should_see("runner connected")
         await user.should_see("stopped")
@@ -118,10 +114,10 @@ async def test_an_app_restart_with_the_embedded_runner_never_shows_a_stale_runni
 
 
 async def test_autostart_models_start_with_the_app(deck_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await add_model(user, deck_home, "eager", ctx_size=256, autostart=True)
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await until(lambda: deck_home.row("eager")["status"] == "running", within=15, message="autostarted")
         await user.open("/")
         await user.should_see("running")

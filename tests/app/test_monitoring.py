@@ -8,21 +8,19 @@ import signal
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import cast
 
 import httpx
 from nicegui import ui
-from nicegui.testing import User, user_simulation
+from nicegui.testing import User
 
 from store.deck import LOG_LINES_KEPT
 from store.history import Window
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, llama_servers, uid_of
+from tests.simulation import started_app
 from tests.waiting import until
 from ui.components.log_tail import LogTail
-
-MAIN = Path(__file__).parents[2] / "main.py"
 
 
 def port_of_server() -> int:
@@ -82,7 +80,7 @@ async def start_and_wait(user: User, home: DeckHome, name: str) -> str:
 
 
 async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_history_and_logs(deck_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         uid = await start_and_wait(user, deck_home, "busy")
         generated = 0
@@ -109,7 +107,7 @@ async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_histor
         with_values = [s["name"] for s in host_chart.options["series"] if chart_points(user, "host-chart", s["name"])]
         assert "CPU %" in with_values and host_chart.options["legend"]["data"] == with_values  # no empty GPU entry
 
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/dashboard")
         assert speed in chart_points(user, "model-chart", "tokens/s")
         [window] = user.find(marker="chart-window").elements
@@ -167,7 +165,7 @@ async def test_a_crash_is_listed_with_its_exit_code_and_last_lines(user: User, d
 
 
 async def test_the_download_holds_every_stored_line_not_only_those_in_memory(deck_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await add_model(user, deck_home, "verbose")
     uid = uid_of(deck_home, "verbose")
@@ -179,7 +177,7 @@ async def test_the_download_holds_every_stored_line_not_only_those_in_memory(dec
     with closing(sqlite3.connect(deck_home.db_path)) as db, db:
         db.executemany("INSERT INTO log_line (uid, at, level, text) VALUES (?, ?, 'I', ?)",
                        [(uid, str(at), text) for at, text in zip(stamps, texts, strict=True)])
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open(f"/logs?model={uid}")
         user.find(marker="log-download").click()
         downloaded = (await user.download.next()).text.splitlines()

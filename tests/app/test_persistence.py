@@ -6,28 +6,26 @@ import os
 import signal
 import sqlite3
 from contextlib import closing
-from pathlib import Path
 
 from nicegui import ui
-from nicegui.testing import User, user_simulation
+from nicegui.testing import User
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, fill_form, llama_servers, start_model, uid_of
+from tests.simulation import started_app
 from tests.waiting import until
-
-MAIN = Path(__file__).parents[2] / "main.py"
 
 
 async def test_configurations_and_last_status_survive_a_restart(deck_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN) as first:
+    async with started_app() as first:
         await first.open("/")
         await add_model(first, deck_home, "survivor", ctx_size=1024, notes="keep me")
         await add_model(first, deck_home, "crashed")
     # The runner recorded a crash before the app went down (written as the live-sync task would).
     with closing(sqlite3.connect(deck_home.db_path)) as db, db:
         db.execute("UPDATE model_config SET status='error', exit_code=137, reason='killed' WHERE name='crashed'")
-    async with user_simulation(main_file=MAIN) as again:
+    async with started_app() as again:
         await again.open("/")
         await again.should_see("survivor")
         await again.should_see("killed")
@@ -50,7 +48,7 @@ async def test_an_old_database_is_upgraded_in_place(deck_home: DeckHome) -> None
             " VALUES (?, 'from-v1', ?, 'llama', 512, 0, 512, 1, 0, 'f16', 'f16', '[\"--temp\", \"0\"]', '{}', 0,"
             " 'never', 3, '', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00', 'stopped', '[]')",
             ("a" * 32, str(deck_home.model_file)))
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await user.should_see("from-v1")
     with closing(sqlite3.connect(deck_home.db_path)) as db:

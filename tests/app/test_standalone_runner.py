@@ -13,13 +13,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from nicegui.testing import user_simulation
 
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, start_model, stop_model, uid_of
+from tests.simulation import started_app
 from tests.waiting import until
 
-MAIN = Path(__file__).parents[2] / "main.py"
 ROOT = Path(__file__).parents[2]
 TOKEN = "standalone-test-token"
 
@@ -77,7 +76,7 @@ def servers_of(runner: StandaloneRunner) -> list[psutil.Process]:
 
 async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwhile(
         runner: StandaloneRunner, deck_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await add_model(user, deck_home, "kept", ctx_size=256)
         await add_model(user, deck_home, "changed", ctx_size=256)
@@ -89,7 +88,7 @@ async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwh
     assert runner.command("/v1/stop", {"uid": uid_of(deck_home, "changed")})["accepted"] is True
     await until(lambda: len(servers_of(runner)) == 1, within=10)
     assert deck_home.row("changed")["status"] == "running"  # stale until a dashboard reconnects
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await user.should_see("runner connected")
         await until(lambda: deck_home.row("changed")["status"] == "stopped", message="the snapshot repaired it")
@@ -100,7 +99,7 @@ async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwh
 async def test_a_runner_restart_shows_reconnecting_then_the_truth(runner: StandaloneRunner,
                                                                   deck_home: DeckHome,
                                                                   llama_server_binary: Path) -> None:
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await user.should_see("runner connected")
         await add_model(user, deck_home, "orphan", ctx_size=256)
@@ -118,7 +117,7 @@ async def test_a_runner_restart_shows_reconnecting_then_the_truth(runner: Standa
 
 
 async def test_a_deleted_model_leaves_the_runner_too(runner: StandaloneRunner, deck_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN) as user:
+    async with started_app() as user:
         await user.open("/")
         await user.should_see("runner connected")
         uid = await start_model(user, deck_home, "brief")

@@ -29,10 +29,11 @@ class DeckApp:
     """`python main.py ...` in a folder of its own; `url` answers once `start` returns."""
 
     home: Path
-    llama_server: Path
+    llama_server: Path | None  # None: none given, as on a first run (found, or built by the runner)
     host: str = "127.0.0.1"
     open_on_loopback: bool = True
     port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)  # set on top of the tests' environment (PATH, ...)
     process: subprocess.Popen[bytes] | None = None
     extra_args: tuple[str, ...] = ()
 
@@ -52,12 +53,12 @@ class DeckApp:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, str(ROOT / "main.py"), "--host", self.host, "--port", str(self.port),
                    "--data-dir", str(self.home / "data"), "--model-dir", str(self.models_dir),
-                   "--llama-server", str(self.llama_server),
+                   *(["--llama-server", str(self.llama_server)] if self.llama_server else []),
                    "--open-on-loopback" if self.open_on_loopback else "--no-open-on-loopback", *self.extra_args]
         env = {key: value for key, value in os.environ.items()  # the app as a person starts it, not under pytest
                if not key.startswith(("MODELDECK_", "PYTEST_", "NICEGUI_"))}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"},
+            self.process = subprocess.Popen(command, cwd=ROOT, env={**env, **self.env, "PYTHONUNBUFFERED": "1"},
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_answering(within)
 

@@ -107,11 +107,12 @@ class RunnerClient:
 
 
 @contextlib.asynccontextmanager
-async def serving(binary: Path, tmp_path: Path, timing: Timing = FAST) -> AsyncIterator[RunnerClient]:
-    """An embedded runner limited to tmp_path/models (metrics every 0.2 s) and a client; both closed after."""
+async def serving(binary: Path | None, tmp_path: Path, timing: Timing = FAST) -> AsyncIterator[RunnerClient]:
+    """An embedded runner limited to tmp_path/models (metrics every 0.2 s) and a client; both closed after.
+    Without a binary it finds or builds one, as a first start does."""
     (tmp_path / "models").mkdir(exist_ok=True)
     embedded = await start_embedded_runner(llama_server=binary, model_dirs=[tmp_path / "models"],
-                                           metrics_interval=0.2, allow_build=False, timing=timing)
+                                           metrics_interval=0.2, allow_build=binary is None, timing=timing)
     async with aiohttp.ClientSession() as session:
         client = RunnerClient(embedded, session)
         try:

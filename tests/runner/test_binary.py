@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runner import llama_build
-from runner.binary import ENV_VAR, BinaryNotFound, find_binary, resolve_binary
+from runner.binary import ENV_VAR, BinaryNotFound, Found, find_binary, resolve_binary
+from runner.llama_build import plan_build
 
 
 @pytest.fixture
@@ -26,19 +26,20 @@ def link(real: Path, at: Path) -> Path:
 
 
 def test_order_of_sources(llama_server_binary: Path, bare: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert find_binary() is None
+    cache = plan_build().binary
+    assert find_binary(cached=cache) is None
     with pytest.raises(BinaryNotFound, match="no llama-server"):
         resolve_binary(allow_build=False)
 
-    cached = link(llama_server_binary, llama_build.cached_binary())
-    assert find_binary() == cached
+    cached = link(llama_server_binary, cache)
+    assert find_binary(cached=cache) == Found(cached, "the cache")
     on_path = link(llama_server_binary, bare / "bin" / "llama-server")
-    assert find_binary() == on_path
+    assert find_binary(cached=cache) == Found(on_path, "PATH")
     from_env = link(llama_server_binary, bare / "env" / "llama-server")
     monkeypatch.setenv(ENV_VAR, str(from_env))
-    assert find_binary() == from_env
+    assert find_binary(cached=cache) == Found(from_env, ENV_VAR)
     explicit = link(llama_server_binary, bare / "explicit" / "llama-server")
-    assert find_binary(explicit) == explicit
+    assert find_binary(explicit, cache) == Found(explicit, "the --llama-server setting")
 
 
 def test_an_unusable_explicit_binary_is_an_error(bare: Path, monkeypatch: pytest.MonkeyPatch) -> None:

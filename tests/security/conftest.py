@@ -11,13 +11,13 @@ from nicegui.testing import User
 
 from auth.accounts import Account
 from auth.gate import Gate
+from auth.middleware import SignInRequired
 from db.user_record import Role
 from store.actor import SYSTEM
 from tests.app.conftest import DeckHome, make_home
 from tests.waiting import until
 
 PASSWORD = "correct horse battery"
-MAIN = Path(__file__).parents[2] / "main.py"
 
 
 class FakeClock:
@@ -39,7 +39,9 @@ def lan_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeckHome:
 
 
 def running_gate() -> Gate:
-    gate = core.app.state.gate
+    """The gate of the app running now: the one its sign-in middleware checks every request with."""
+    [door] = [middleware for middleware in core.app.user_middleware if middleware.cls is SignInRequired]
+    gate = door.kwargs["gate"]
     assert isinstance(gate, Gate)
     return gate
 

@@ -7,14 +7,15 @@ import stat
 
 import pytest
 from nicegui import Client, __version__, core
-from nicegui.testing import User, user_simulation
+from nicegui.testing import User
 
 from auth.gate import is_loopback
 from auth.middleware import is_public
 from db.user_record import Role
 from settings import parse_settings
 from tests.app.conftest import DeckHome
-from tests.security.conftest import MAIN, PASSWORD, make_account, on_page, running_gate, sign_in
+from tests.security.conftest import PASSWORD, make_account, on_page, running_gate, sign_in
+from tests.simulation import started_app
 
 PAGES = ["/", "/users", "/audit", "/account", "/logout"]
 ROUTES = [("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/no/such/page"),
@@ -131,12 +132,12 @@ async def test_a_password_change_ends_the_other_sessions(user: User, second_user
 
 
 async def test_the_session_secret_is_made_once_and_kept_private(lan_home: DeckHome) -> None:
-    async with user_simulation(main_file=MAIN):
+    async with started_app():
         pass
     secret_file = lan_home.data_dir / "session_secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     first = secret_file.read_text()
-    async with user_simulation(main_file=MAIN) as again:
+    async with started_app() as again:
         await make_account("ada", Role.ADMIN)
         await sign_in(again, "ada")
     assert secret_file.read_text() == first

@@ -1,4 +1,4 @@
-"""How figures read on a card: bytes and rates for a person."""
+"""How figures read on a card: bytes, rates and durations for a person."""
 
 from __future__ import annotations
 
@@ -15,3 +15,15 @@ def human_bytes(count: float | None) -> str:
 
 def rate(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{value:.1f} {unit}"
+
+
+def duration(seconds: float | None) -> str:
+    """45 s, 3 min 10 s, 1 h 5 min."""
+    if seconds is None:
+        return "-"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"

@@ -8,6 +8,8 @@ from typing import Protocol
 from nicegui import ui
 
 from discovery import FitEstimate
+from protocol import ModelStatus
+from protocol.messages import Placement
 from store.model_state import ModelState
 from ui.components.figures import human_bytes, rate
 from ui.components.status_badge import StatusBadge
@@ -32,6 +34,18 @@ def _file_line(state: ModelState) -> str:
 
 def _fit_line(fit: FitEstimate | None) -> str:
     return "" if fit is None else ("" if fit.fits else "⚠ may not fit: ") + fit.summary
+
+
+def placement_line(placement: Placement | None) -> str:
+    """Where a running model computes: `on the CPU`, or `on CUDA0 (NVIDIA H200) · 33 of 33 layers`."""
+    if placement is None:
+        return ""
+    if not placement.devices or placement.layers_offloaded == 0:
+        on_gpu = "" if placement.layers_total is None else f" (0 of {placement.layers_total} layers on a GPU)"
+        return f"on the CPU{on_gpu}"
+    layers = "" if placement.layers_offloaded is None else (
+        f" · {placement.layers_offloaded} of {placement.layers_total} layers")
+    return f"on {', '.join(placement.devices)}{layers}"
 
 
 def _fill_menu(menu: ui.menu, state: ModelState, actions: CardActions, read_only: bool) -> None:
@@ -81,9 +95,16 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
         ui.label().classes("text-sm text-negative break-words").bind_text_from(
             state, "problem", lambda problem: problem or "").bind_visibility_from(state, "problem", bool).mark(
             f"problem-{uid}")
-        with ui.row().classes("text-sm gap-4").bind_visibility_from(state, "status", lambda s: s == "running"):
+        waiting = ui.label().classes("text-sm opacity-80 break-words").mark(f"waiting-{uid}")  # for the binary, say
+        waiting.bind_text_from(state, "reason", lambda reason: reason or "").bind_visibility_from(
+            state, "reason", lambda reason: bool(reason) and state.status is ModelStatus.STARTING)
+        with ui.row().classes("text-sm gap-x-4 gap-y-0").bind_visibility_from(state, "status",
+                                                                             lambda s: s == "running"):
             ui.label().bind_text_from(state, "figures", lambda f: rate(f and f.tokens_per_second, "tok/s"))
             ui.label().bind_text_from(state, "figures", lambda f: f"RAM {human_bytes(f and f.rss_bytes)}")
+            ui.label().bind_text_from(state, "figures", lambda f: f"VRAM {human_bytes(f and f.vram_bytes)}"
+                                      ).bind_visibility_from(state, "figures", lambda f: bool(f and f.vram_bytes))
+            ui.label().bind_text_from(state, "placement", placement_line).mark(f"placement-{uid}")
         if read_only:
             return card
         with ui.row().classes("w-full gap-2"):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from nicegui import background_tasks, ui
@@ -12,23 +10,21 @@ from pydantic import ValidationError
 
 from protocol import ModelConfig, RestartPolicy
 from protocol.config import CACHE_TYPES
-from store import ModelDeck, StoreError
-from store.actor import Actor
-from store.catalog import ModelCatalog
+from store import StoreError
 from store.form_validation import validate_form
+from ui.services import Services
 
 FIT_INPUTS = ("model_path", "ctx_size", "gpu_layers", "parallel", "cache_type_k", "cache_type_v", "flash_attn")
 FieldElement = ui.input | ui.number | ui.select | ui.switch | ui.textarea
 
 
 class ModelFormDialog(ui.dialog):
-    def __init__(self, deck: ModelDeck, allowed_dirs: Iterable[Path], actor: Callable[[], Actor],
-                 catalog: ModelCatalog) -> None:
+    def __init__(self, services: Services) -> None:
         super().__init__()
-        self.deck = deck
-        self.catalog = catalog
-        self.actor = actor  # asked at each save: a session that ended meanwhile cannot save
-        self.allowed_dirs = tuple(allowed_dirs)
+        self.deck = services.deck
+        self.catalog = services.catalog
+        self.actor = services.actor  # asked at each save: a session that ended meanwhile cannot save
+        self.allowed_dirs = services.settings.allowed_model_dirs
         self.editing: ModelConfig | None = None
         self.fields: dict[str, FieldElement] = {}
         with self, ui.card().classes("w-full max-w-2xl"):

@@ -1,1 +1,1 @@
-"""One module per page; each registers its route with register()."""
+"""One module per page; each has the same face: `register(services)` adds its routes (ui.services.Services)."""

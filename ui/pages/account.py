@@ -5,23 +5,22 @@ from __future__ import annotations
 from nicegui import ui
 
 from auth.accounts import AccountError
-from auth.gate import Gate
 from store.actor import LOCAL_ADMIN
-from store.deck import RunnerLink
+from ui.services import Services
 from ui.theme import frame
 
 
-def register(gate: Gate, link: RunnerLink) -> None:
+def register(services: Services) -> None:
+    gate = services.gate
+
     @ui.page("/account")
     def account_page() -> None:
-        actor = gate.actor()
-
         async def change() -> None:
             if new.value != repeat.value:
                 message.text = "The two new passwords differ."
                 return
             try:
-                account = await gate.accounts.change_password(gate.actor().name, current.value, new.value)
+                account = await gate.accounts.change_password(services.actor().name, current.value, new.value)
             except AccountError as exc:
                 message.text = str(exc)
                 return
@@ -31,7 +30,7 @@ def register(gate: Gate, link: RunnerLink) -> None:
             message.text = ""
             ui.notify("Password changed", type="positive")
 
-        with frame("Account", link, actor):
+        with frame("Account", services) as actor:
             ui.label(f"Signed in as {actor.name} ({actor.role.value})").classes("text-xl font-bold")
             if actor == LOCAL_ADMIN:
                 ui.label("ModelDeck is open on loopback: there is no account and no password here.")

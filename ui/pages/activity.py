@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 
 from nicegui import ui
 
-from store import ModelDeck
-from store.activity import Activity, ActivityEntry, ActivityFilter, as_csv_rows
-from store.actor import Actor
+from store.activity import ActivityEntry, ActivityFilter, as_csv_rows
+from ui.services import Services
 from ui.theme import frame
 
 ROWS_SHOWN = 500
@@ -54,10 +52,11 @@ def _row(number: int, entry: ActivityEntry) -> dict[str, object]:
             "error": entry.error or ""}
 
 
-def register(deck: ModelDeck, activity: Activity, actor: Callable[[], Actor]) -> None:
+def register(services: Services) -> None:
+    deck, activity = services.deck, services.activity
+
     @ui.page("/activity")
     def activity_page() -> None:
-        who = actor()
         arrived: list[ActivityEntry] = []
         counter = iter(range(1 << 62))
 
@@ -87,7 +86,7 @@ def register(deck: ModelDeck, activity: Activity, actor: Callable[[], Actor]) ->
 
         models = sorted({state.name for state in deck.in_order()} | {entry.model for entry in activity.recent})
         keys = sorted({entry.key_name for entry in activity.recent})
-        with frame("Activity", deck.link, who):
+        with frame("Activity", services):
             ui.label("Activity").classes("text-2xl font-bold")
             ui.label("Every request apps sent to the gateway (/v1), newest first.").classes("text-sm opacity-70")
             with ui.grid().classes("w-full gap-2 grid-cols-1 sm:grid-cols-3"):

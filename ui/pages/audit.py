@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from auth.gate import Gate
 from store import audit
-from store.deck import RunnerLink
-from ui.theme import frame
+from ui.services import Services
+from ui.theme import admins_only, frame
 
 COLUMNS = [
     {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
@@ -19,14 +18,12 @@ COLUMNS = [
 ]
 
 
-def register(gate: Gate, link: RunnerLink) -> None:
+def register(services: Services) -> None:
     @ui.page("/audit")
     async def audit_page() -> None:
-        actor = gate.actor()
-        with frame("Audit", link, actor):
+        with frame("Audit", services) as actor:
             ui.label("Audit log").classes("text-2xl font-bold")
-            if not actor.is_admin:
-                ui.label("Only admins can read the audit log.").mark("admins-only")
+            if not admins_only(actor, "read the audit log"):
                 return
             entries = await audit.recent(actor)
             rows = [{"key": i, "at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": e.actor, "action": e.action,

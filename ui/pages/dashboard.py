@@ -6,13 +6,9 @@ samples the store announces, so nothing here polls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from nicegui import ui
 
 from protocol.messages import HostSample, MetricsSample
-from store import ModelDeck
-from store.actor import Actor
 from store.history import (
     HOST_SERIES_NAMES,
     MODEL_SERIES_NAMES,
@@ -25,16 +21,18 @@ from store.history import (
 from ui.components.history_chart import HistoryChart
 from ui.components.host_panel import host_panel
 from ui.components.model_figures import model_figures
+from ui.components.server_panel import about_server
+from ui.services import Services
 from ui.theme import frame
 
 GRID = "w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"
 
 
-def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
+def register(services: Services) -> None:
+    deck = services.deck
+
     @ui.page("/dashboard")
     async def dashboard_page() -> None:
-        who = actor()
-
         @ui.refreshable
         def figures() -> None:
             states = deck.in_order()
@@ -44,9 +42,10 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
                 for state in states:
                     model_figures(state)
 
-        with frame("Dashboard", deck.link, who):
+        with frame("Dashboard", services):
             ui.label("Dashboard").classes("text-2xl font-bold")
             host_panel(deck.monitor.host, deck.monitor.totals)
+            about_server(deck.link.server)
             ui.label("Models").classes("text-xl font-bold")
             figures()
             with ui.row().classes("w-full items-center justify-between"):

@@ -8,11 +8,9 @@ from pathlib import Path
 from nicegui import background_tasks, ui
 
 from discovery import FoundModel, format_bytes
-from store import ModelDeck
-from store.actor import Actor
-from store.catalog import ModelCatalog
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import metadata_table
+from ui.services import Services
 from ui.theme import frame
 
 
@@ -28,14 +26,11 @@ def found_card(found: FoundModel, on_add: Callable[[FoundModel], None] | None) -
                 f"add-{Path(found.path).name}")
 
 
-def register(deck: ModelDeck, catalog: ModelCatalog, allowed_dirs: tuple[Path, ...],
-             actor: Callable[[], Actor]) -> None:
+def register(services: Services) -> None:
+    deck, catalog, allowed_dirs = services.deck, services.catalog, services.settings.allowed_model_dirs
+
     @ui.page("/discover")
     def discover_page() -> None:
-        who = actor()
-        form = ModelFormDialog(deck, allowed_dirs, actor, catalog)
-        add = (lambda found: form.open_new(catalog.suggestion(found))) if who.is_admin else None
-
         def scan() -> None:
             background_tasks.create(catalog.scan(), name="model folder scan")
 
@@ -60,7 +55,9 @@ def register(deck: ModelDeck, catalog: ModelCatalog, allowed_dirs: tuple[Path, .
                     for refused in catalog.result.refused:
                         ui.label(f"{refused.path}: {refused.reason}").classes("text-sm break-all")
 
-        with frame("Discover", deck.link, who):
+        with frame("Discover", services) as who:
+            form = ModelFormDialog(services)
+            add = (lambda found: form.open_new(catalog.suggestion(found))) if who.is_admin else None
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Discover").classes("text-2xl font-bold")
                 ui.button("Scan again", icon="refresh", on_click=scan).classes("min-h-[44px]").mark(

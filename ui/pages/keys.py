@@ -12,10 +12,9 @@ from functools import partial
 from nicegui import ui
 
 from auth.api_keys import ApiKey, ApiKeyError, Scope
-from auth.gate import Gate
-from store import ModelDeck
 from ui.components.confirm_dialog import ConfirmDialog
-from ui.theme import frame
+from ui.services import Services
+from ui.theme import admins_only, frame
 
 SCOPES = {Scope.INFERENCE.value: "Use models (the gateway, /v1)", Scope.MANAGE.value: "Manage (the management API)"}
 
@@ -53,21 +52,19 @@ def _key_card(key: ApiKey, names: dict[str, str], now: datetime, on_revoke: Call
             "text-sm opacity-70").mark(f"key-state-{key.id}")
 
 
-def register(gate: Gate, deck: ModelDeck) -> None:
+def register(services: Services) -> None:
     @ui.page("/keys")
     def keys_page() -> None:
-        actor = gate.actor()
-        with frame("Keys", deck.link, actor):
+        with frame("Keys", services) as actor:
             ui.label("API keys").classes("text-2xl font-bold")
-            if not actor.is_admin:
-                ui.label("Only admins can manage API keys.").mark("admins-only")
-                return
-            _keys_section(gate, deck)
+            if admins_only(actor, "manage API keys"):
+                _keys_section(services)
 
 
-def _keys_section(gate: Gate, deck: ModelDeck) -> None:
+def _keys_section(services: Services) -> None:
+    gate = services.gate
     confirm = ConfirmDialog()
-    names = {state.uid: state.name for state in deck.in_order()}
+    names = {state.uid: state.name for state in services.deck.in_order()}
 
     with ui.dialog() as shown_once, ui.card().classes("w-full max-w-lg gap-2"):
         ui.label("Copy the key now").classes("text-lg font-bold")
@@ -80,7 +77,7 @@ def _keys_section(gate: Gate, deck: ModelDeck) -> None:
 
     async def revoke(key: ApiKey) -> None:
         try:
-            await gate.keys.revoke(key.id, by=gate.actor())
+            await gate.keys.revoke(key.id, by=services.actor())
         except ApiKeyError as exc:
             ui.notify(str(exc), type="negative")
         else:
@@ -104,7 +101,7 @@ def _keys_section(gate: Gate, deck: ModelDeck) -> None:
         chosen_models = None if all_models.value else list(model_choice.value or [])
         try:
             _, plain = await gate.keys.create(name.value, [Scope(s) for s in scope_choice.value or []],
-                                              chosen_models, parse_expiry(expiry.value or ""), by=gate.actor())
+                                              chosen_models, parse_expiry(expiry.value or ""), by=services.actor())
         except ApiKeyError as exc:
             message.text = str(exc)
             return

@@ -14,6 +14,7 @@ from auth.gate import Gate, write_session
 from auth.middleware import safe_next
 from db.user_record import Role
 from store import audit
+from ui.services import Services
 from ui.theme import page_look
 
 NAME_KEY_MAX = 64  # what a typed name may add to the rate limiter's memory
@@ -32,7 +33,8 @@ def _card(title: str) -> ui.card:
     return card
 
 
-def register(gate: Gate) -> None:
+def register(services: Services) -> None:
+    gate = services.gate
     _login(gate)
     _renew(gate)
     _setup(gate)

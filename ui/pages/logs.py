@@ -9,26 +9,25 @@ cannot flood a browser or hold the event loop.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 
 from nicegui import ui
 
 from protocol.messages import LogLine
-from store import ModelDeck
-from store.actor import Actor
 from store.log_filter import LEVELS, LogFilter, kept_lines, line_text
 from store.log_history import every_line
 from ui.components.log_tail import LogTail
+from ui.services import Services
 from ui.theme import frame
 
 SCREEN_LINES = 500
 DRAW_EVERY_S = 0.3
 
 
-def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
+def register(services: Services) -> None:
+    deck = services.deck
+
     @ui.page("/logs")
     def logs_page(model: str | None = None) -> None:
-        who = actor()
         waiting: deque[tuple[str, LogLine]] = deque(maxlen=SCREEN_LINES)  # arrived, not drawn yet
         wanted = LogFilter(uid=model if model in deck.models else None)
 
@@ -43,7 +42,7 @@ def register(deck: ModelDeck, actor: Callable[[], Actor]) -> None:
             lines = texts(await every_line(deck, wanted))
             ui.download.content("".join(f"{line}\n" for line in lines).encode(), "modeldeck-logs.txt", "text/plain")
 
-        with frame("Logs", deck.link, who):
+        with frame("Logs", services):
             ui.label("Logs").classes("text-2xl font-bold")
             with ui.grid().classes("w-full gap-2 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"):
                 model_choice = ui.select({"": "All models", **{s.uid: s.name for s in deck.in_order()}},

@@ -3,36 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from nicegui import ui
 
-from store import ModelDeck, ModelState, StoreError
-from store.actor import Actor
-from store.catalog import ModelCatalog
+from store import ModelState, StoreError
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.components.crash_dialog import CrashDialog
 from ui.components.error_details import ErrorDetailsDialog
 from ui.components.model_card import model_card
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import ModelInfoDialog
+from ui.services import Services
 from ui.theme import frame
 
 
 class PageActions:
     """What the cards' buttons do on this page; every failure becomes a notification, never a freeze."""
 
-    def __init__(self, deck: ModelDeck, form: ModelFormDialog, actor: Callable[[], Actor],
-                 catalog: ModelCatalog) -> None:
+    def __init__(self, services: Services) -> None:
         """Built inside the page: the dialogs are created once per page and shared by its cards."""
-        self.deck = deck
-        self.crash_dialog = CrashDialog()  # built with the page, so once per page
-        self.catalog = catalog
+        self.deck = services.deck
+        self.catalog = services.catalog
+        self.actor = services.actor  # asked at each action (inside _attempt): a session that ended cannot act
+        self.form = ModelFormDialog(services)
+        self.crash_dialog = CrashDialog()
         self.confirm = ConfirmDialog()
         self.details_dialog = ErrorDetailsDialog()
         self.info_dialog = ModelInfoDialog()
-        self.actor = actor  # asked at each action (inside _attempt): a session that ended cannot act
-        self.form = form
 
     @staticmethod
     async def _attempt(action: Callable[[], Awaitable[object]], done: str | None = None) -> None:
@@ -77,17 +74,11 @@ class PageActions:
         self.info_dialog.show(state)
 
 
-def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[], Actor],
-             catalog: ModelCatalog) -> None:
-    """`actor` says who this browser's session belongs to (raising StoreError once it has ended)."""
+def register(services: Services) -> None:
+    deck, allowed_dirs = services.deck, services.settings.allowed_model_dirs
 
     @ui.page("/")
     def models_page() -> None:
-        who = actor()
-        read_only = not who.is_admin
-        form = ModelFormDialog(deck, allowed_dirs, actor, catalog)
-        actions = PageActions(deck, form, actor, catalog)
-
         shown: dict[str, ui.card] = {}  # this page's cards by uid
         grids: list[ui.grid] = []
 
@@ -124,11 +115,13 @@ def register(deck: ModelDeck, allowed_dirs: tuple[Path, ...], actor: Callable[[]
             else:
                 cards.refresh()
 
-        with frame("Models", deck.link, who):
+        with frame("Models", services) as who:
+            read_only = not who.is_admin
+            actions = PageActions(services)
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Models").classes("text-2xl font-bold")
                 if not read_only:
-                    ui.button("Add model", icon="add", on_click=form.open_new).classes("min-h-[44px]").mark(
+                    ui.button("Add model", icon="add", on_click=actions.form.open_new).classes("min-h-[44px]").mark(
                         "add-model")
             ui.label().classes("text-sm text-warning").bind_text_from(
                 deck.link, "state", lambda s: "" if s == "connected" else f"The runner is {s}: models cannot start."

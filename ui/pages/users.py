@@ -5,31 +5,28 @@ from __future__ import annotations
 from nicegui import ui
 
 from auth.accounts import AccountError
-from auth.gate import Gate
 from db.user_record import Role
-from store.deck import RunnerLink
 from ui.components.confirm_dialog import ConfirmDialog
-from ui.theme import frame
+from ui.services import Services
+from ui.theme import admins_only, frame
 
 
-def register(gate: Gate, link: RunnerLink) -> None:
+def register(services: Services) -> None:
     @ui.page("/users")
     def users_page() -> None:
-        actor = gate.actor()
-        with frame("Users", link, actor):
+        with frame("Users", services) as actor:
             ui.label("Users").classes("text-2xl font-bold")
-            if not actor.is_admin:
-                ui.label("Only admins can manage accounts.").mark("admins-only")
-                return
-            _users_section(gate)
+            if admins_only(actor, "manage accounts"):
+                _users_section(services)
 
 
-def _users_section(gate: Gate) -> None:
+def _users_section(services: Services) -> None:
+    gate = services.gate
     confirm = ConfirmDialog()
 
     async def delete(name: str) -> None:
         try:
-            await gate.accounts.delete(name, by=gate.actor())
+            await gate.accounts.delete(name, by=services.actor())
         except AccountError as exc:
             ui.notify(str(exc), type="negative")
         else:
@@ -47,7 +44,7 @@ def _users_section(gate: Gate) -> None:
 
     async def create() -> None:
         try:
-            account = await gate.accounts.create(name.value, password.value, Role(role.value), by=gate.actor())
+            account = await gate.accounts.create(name.value, password.value, Role(role.value), by=services.actor())
         except AccountError as exc:
             message.text = str(exc)
             return
