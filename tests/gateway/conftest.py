@@ -107,7 +107,7 @@ async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckF
                    open_on_loopback: bool = True, extra_args: tuple[str, ...] = (),
                    revoke: tuple[str, ...] = (), expire: tuple[str, ...] = ()) -> Deck:
         home = tmp_path / f"deck{len(started)}"
-        model_file = write_tiny_llama(home / "models" / "tiny.gguf")
+        model_file = write_tiny_llama(home / "models" / "tiny.gguf", n_ctx=8192)  # room for long generations
         defaults = {"model_path": str(model_file), "ctx_size": 256, "parallel": 2}
         configs = {name: ModelConfig(name=name, **{**defaults, **fields}) for name, fields in (models or {}).items()}
         plain = await seed(home, list(configs.values()), keys or [], revoke=revoke, expire=expire)
@@ -131,9 +131,18 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def llama_servers(deck: Deck) -> list[psutil.Process]:
-    """The llama-server processes of this deck."""
+    """The model servers of this deck (alive: not gone, not a zombie waiting to be reaped; a probe of the binary,
+    such as `llama-server --version`, is no model server)."""
     assert deck.app.process is not None
-    return [p for p in psutil.Process(deck.app.process.pid).children(recursive=True) if p.name() == "llama-server"]
+    found = []
+    for process in psutil.Process(deck.app.process.pid).children(recursive=True):
+        try:
+            if (process.name() == "llama-server" and process.status() != psutil.STATUS_ZOMBIE
+                    and "--port" in process.cmdline()):
+                found.append(process)
+        except psutil.NoSuchProcess:
+            pass  # it ended while we looked
+    return found
 
 
 async def upstream_json(http: aiohttp.ClientSession, deck: Deck, model: str, path: str) -> Any:

@@ -52,7 +52,7 @@ async def test_a_stream_arrives_chunk_by_chunk_while_the_model_still_generates(d
                     busy_after_first = any(slot["is_processing"] for slot in slots)
             usage = chunk.usage
     assert busy_after_first is True
-    assert len(contents) > 200  # one piece per token, not one lump
+    assert len(contents) > 100  # a piece per token or so (bytes of a character not yet whole wait for the rest)
     assert usage is not None and usage.completion_tokens == 400
     streamed = "SELECT * FROM gateway_request WHERE route = '/v1/chat/completions'"
     await until(lambda: running.rows(streamed), message="the stream recorded")
