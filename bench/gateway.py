@@ -230,10 +230,12 @@ async def main(quick: bool, parts: list[str]) -> None:
     binary = resolve_binary()
     with tempfile.TemporaryDirectory(prefix="modeldeck-bench-gateway-") as tmp:
         home = Path(tmp)
-        tiny = write_tiny_llama(home / "models" / "tiny.gguf")
+        tiny = write_tiny_llama(home / "models" / "tiny.gguf", n_ctx=8192)
         real = MODELS["smallest-real"].write(home / "models" / "smallest-real.gguf")
+        # One thread, as in bench/runner_start.py: on a 2-core machine the server leaves the other core to the
+        # clients and the app, as a GPU or a many-core server would; the same model serves both paths.
         warm = ModelConfig(name="tiny", model_path=str(tiny), ctx_size=STREAMS * 512, parallel=STREAMS,
-                           batch_size=2048)
+                           batch_size=2048, threads=1)
         cold = ModelConfig(name="small", model_path=str(real), ctx_size=256, threads=1, batch_size=64)
         await seed(home, [warm, cold], [])
         app = DeckApp(home, binary)

@@ -51,6 +51,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='ModelRecord',
             name='aliases',
-            field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=list, db_default='[]', encoder=JSON_DUMPS, decoder=loads),
         ),
     ]
