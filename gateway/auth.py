@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 
 from auth.api_keys import ApiKey, ApiKeys, Scope
 from auth.rate_limit import RateLimiter
-from db.user_record import Role
 from gateway.errors import GatewayError
 from store import ModelState
-from store.actor import Actor
+from store.actor import Actor, Role
 
 # Whoever calls the gateway on a loopback-only ModelDeck that is open there (no key needed).
 LOCAL_CALLER = Actor("local:gateway", Role.ADMIN)

@@ -270,9 +270,10 @@ class ManagedServer:
             config = config.model_copy(update={"model_path": str(real)})
         binary = await self._binary.path()
         port = config.port or free_port()
-        args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
-        if not any(arg in {"-a", "--alias"} or arg.startswith("--alias=") for arg in config.extra_args):
-            args += ["--alias", config.name]  # what answers say in "model", rather than the file's path
+        # What answers say in "model", rather than the file's path (unless the extra arguments name one).
+        alias = [] if any(arg in {"-a", "--alias"} or arg.startswith("--alias=") for arg in config.extra_args) else [
+            "--alias", config.name]
+        args = [str(binary), *alias, *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
         if self._binary.info.devices and not any(arg.split("=", 1)[0] in VERBOSITY_FLAGS for arg in config.extra_args):
             args += ["--log-verbosity", "4"]  # a GPU build says where the layers went only at this level
         # ModelDeck's own settings (the runner token among them) are no business of a model server, nor is a
