@@ -85,7 +85,8 @@ async def stream(http: aiohttp.ClientSession, path: Route, model: str, tokens: i
     began = time.perf_counter()
     first = last = 0.0
     count = 0
-    async with http.post(f"{path.base}/v1/completions", headers=path.headers, json={
+    # A connection of its own, as the gateway asks for one: llama-server ends it after a stream; both paths alike.
+    async with http.post(f"{path.base}/v1/completions", headers={**path.headers, "Connection": "close"}, json={
             "model": model, "prompt": "once upon a time", "max_tokens": tokens, "temperature": 0,
             "ignore_eos": True, "stream": True}) as answer:
         assert answer.status == 200, answer.status
@@ -128,7 +129,7 @@ def ms(seconds: float) -> str:
 
 async def warm_figures(app: DeckApp, model: ModelConfig, n: int) -> None:
     gateway = Route("gateway", app.url, {})
-    connector = aiohttp.TCPConnector(limit=0)
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=4)  # llama-server ends idle ones after 5 s
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=300)) as http:
         await one_token(http, gateway, model.name)  # starts it on demand
         direct = direct_path(server_of(app, model.model_path))
@@ -195,7 +196,8 @@ async def stop_server(app: DeckApp, http: aiohttp.ClientSession, model: ModelCon
 
 async def cold_figures(app: DeckApp, model: ModelConfig, binary: Path, n: int) -> None:
     gateway = Route("gateway", app.url, {})
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as http:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300),
+                                     connector=aiohttp.TCPConnector(keepalive_timeout=4)) as http:
         await one_token(http, gateway, model.name)
         arguments = server_of(app, model.model_path).cmdline()
         await stop_server(app, http, model)

@@ -133,7 +133,7 @@ class Gateway:
         async with self.admission.admitted(state, call.caller.actor, self._loading(reply) if stream else None):
             try:
                 await self.proxy.forward(state, scope["method"], upstream_path, headers=scope["headers"], body=body,
-                                         reply=reply)
+                                         reply=reply, stream=stream)
             except aiohttp.ClientError as exc:
                 raise await self._broken(state, exc) from exc
 

@@ -26,6 +26,9 @@ STREAM_TAIL_CHUNKS = 4  # a stream's usage and timings are in its last event or 
 UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5)  # a generation may take as long as it takes
 FORWARDED = frozenset(name.encode() for name in FORWARDED_REQUEST_HEADERS)
 SSE = b"text/event-stream"
+# llama-server closes a keep-alive connection after 5 idle seconds; reusing one it is closing would fail the
+# request (a POST is not retried), so the pool lets go of idle connections first.
+KEEPALIVE_S = 4.0
 
 
 class Upstream(Protocol):
@@ -108,13 +111,20 @@ class Reply:
             await self.end(sse_error_event(error.status, error.message, error.code) if self.streaming else b"")
 
 
+def not_back_to_the_pool(answer: aiohttp.ClientResponse) -> None:
+    """A stream's connection is closed when it ends, not pooled (see `forward`); for a stream that is already
+    whole when its answer begins, the connection may be back already: ask for a stream with `stream=True`."""
+    if answer.connection is not None and answer.connection.protocol is not None:
+        answer.connection.protocol.force_close()
+
+
 class Proxy:
     def __init__(self, upstream: Upstream) -> None:
         self.upstream = upstream
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)  # loopback: no cap on streams at once
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_S)  # no cap on streams at once
         self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, timeout=UPSTREAM_TIMEOUT,
                                               skip_auto_headers=("User-Agent", "Accept-Encoding"))
 
@@ -123,14 +133,21 @@ class Proxy:
             await self._session.close()
 
     async def forward(self, state: ModelState, method: str, path: str, *, headers: list[tuple[bytes, bytes]],
-                      body: bytes, reply: Reply) -> None:
-        """Relay one request; raises aiohttp.ClientError when the server fails before or during its answer."""
+                      body: bytes, reply: Reply, stream: bool = False) -> None:
+        """Relay one request; raises aiohttp.ClientError when the server fails before or during its answer.
+
+        llama-server closes its side of a connection after a stream, though it says keep-alive, so a request
+        sent next on that connection would fail: a stream asks for a connection of its own (`Connection: close`)."""
         assert self._session is not None, "the gateway is not open"
         url, authorization = self.upstream.target(state, path)
         sent = {name.decode(): value.decode("latin-1") for name, value in headers if name in FORWARDED}
         sent["Authorization"] = authorization
+        if stream:
+            sent["Connection"] = "close"
         async with self._session.request(method, url, data=body, headers=sent, allow_redirects=False) as answer:
             kind = answer.headers.get("Content-Type", "application/octet-stream").encode("latin-1")
+            if kind.startswith(SSE):
+                not_back_to_the_pool(answer)  # an /upstream/ stream the body did not announce
             if reply.started:  # a stream that told the client "loading" while the model started
                 await self._into_stream(answer, kind, reply)
                 return

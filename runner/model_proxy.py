@@ -42,6 +42,8 @@ async def _forward(request: web.Request, supervisor: Supervisor) -> web.StreamRe
                     query_string=request.query_string)
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers["Authorization"] = f"Bearer {state.api_key}"
+    if not request.keep_alive:  # the gateway asks for a stream's own connection: llama-server ends it afterwards
+        headers["Connection"] = "close"
     body = await request.content.read()  # the gateway bounded its size already
     try:
         upstream = await request.app[SESSION].request(request.method, url, data=body, headers=headers,
@@ -63,7 +65,8 @@ async def _forward(request: web.Request, supervisor: Supervisor) -> web.StreamRe
 
 
 async def _session_context(app: web.Application) -> AsyncIterator[None]:
-    app[SESSION] = aiohttp.ClientSession(auto_decompress=False)
+    # Idle connections go before llama-server's own 5 s keep-alive ends them (a POST on one it closes would fail).
+    app[SESSION] = aiohttp.ClientSession(auto_decompress=False, connector=aiohttp.TCPConnector(keepalive_timeout=4))
     yield
     await app[SESSION].close()
 

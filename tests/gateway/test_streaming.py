@@ -39,3 +39,14 @@ async def test_a_client_that_disconnects_mid_stream_frees_the_slot(deck: DeckFac
     route = "SELECT status, error FROM gateway_request WHERE route = '/v1/chat/completions'"
     await until(lambda: running.rows(route), message="the request recorded")
     assert running.rows(route) == [{"status": 499, "error": "the client went away"}]
+
+
+async def test_requests_after_a_stream_find_the_model_answering(deck: DeckFactory,
+                                                                http: aiohttp.ClientSession) -> None:
+    """llama-server ends a connection after a stream though it says keep-alive; no request may land on it."""
+    running = await deck(models={"tiny": {"parallel": 1}})
+    for stream in (True, False, True, True, False, False):
+        async with http.post(f"{running.base_url}/completions", json={
+                "model": "tiny", "prompt": "hi", "max_tokens": 2, "stream": stream}) as answer:
+            assert answer.status == 200, await answer.text()
+            await answer.read()
