@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 from nicegui import app, ui
 from nicegui.storage import Storage
@@ -11,11 +12,11 @@ from nicegui.storage import Storage
 from auth.gate import Gate, is_loopback
 from auth.middleware import SignInRequired
 from auth.session_secret import load_or_create_secret
+from db.database import DatabaseUnavailable, check_database
 from gateway import Gateway, LocalServers, ThroughRunner, serve_first
 from lifespan import install_lifespan, modeldeck_lifespan
 from settings import Settings, parse_settings
 from store import ModelDeck
-from store.activity import Activity
 from store.catalog import ModelCatalog
 from ui import pwa
 from ui.pages import account, activity, audit, dashboard, discover, keys, login, logs, models, users
@@ -25,10 +26,10 @@ PAGES = (models, discover, dashboard, logs, activity, login, account, keys, user
 
 
 def build(settings: Settings) -> Services:
-    deck = ModelDeck()
-    services = Services(deck=deck, catalog=ModelCatalog(deck, settings.allowed_model_dirs),
-                        gate=Gate(open=settings.open_on_loopback and is_loopback(settings.host)), settings=settings,
-                        activity=Activity())
+    catalog = ModelCatalog(settings.allowed_model_dirs)
+    deck = ModelDeck(catalog)
+    services = Services(deck=deck, catalog=catalog,
+                        gate=Gate(open=settings.open_on_loopback and is_loopback(settings.host)), settings=settings)
     app.add_middleware(SignInRequired, gate=services.gate)
     # Servers of the embedded runner are on our loopback; a standalone runner's are reached through it.
     upstream = ThroughRunner(settings.runner_url, settings.runner_token or "") if settings.runner_url else (
@@ -49,6 +50,10 @@ def build(settings: Settings) -> Services:
 def main() -> None:
     simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # tests: settings from env vars only
     settings = parse_settings([] if simulated else None)
+    try:  # before anything is served: a folder nobody can write to is said at once, not found out later
+        check_database(settings.db_path)
+    except DatabaseUnavailable as exc:
+        sys.exit(f"ModelDeck cannot start: {exc}")
     build(settings)
     Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
     Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -39,39 +39,49 @@ class Settings:
         return self.model_dirs or (self.data_dir / "models",)
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"MODELDECK_{name}", default)
+DEFAULT = Settings()  # each default is stated once, above; the flags and the environment start from it
+
+
+def _env(name: str) -> str | None:
+    """MODELDECK_<name>; None when unset or empty."""
+    return os.environ.get(f"MODELDECK_{name}") or None
+
+
+def _on(value: str | None, default: bool) -> bool:
+    return default if value is None else value.lower() not in {"0", "false", "no", "off"}
 
 
 def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     parser = argparse.ArgumentParser(prog="modeldeck", description="ModelDeck: manage llama-server models")
-    parser.add_argument("--host", default=_env("HOST", "0.0.0.0"), help="bind address (MODELDECK_HOST)")
-    parser.add_argument("--port", type=int, default=int(_env("PORT", "8080") or 8080), help="MODELDECK_PORT")
-    parser.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", "data") or "data"),
+    parser.add_argument("--host", default=_env("HOST") or DEFAULT.host, help="bind address (MODELDECK_HOST)")
+    parser.add_argument("--port", type=int, default=int(_env("PORT") or DEFAULT.port), help="MODELDECK_PORT")
+    parser.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR") or DEFAULT.data_dir),
                         help="database, secrets and default model folder (MODELDECK_DATA_DIR)")
     parser.add_argument("--model-dir", action="append", type=Path, dest="model_dirs",
                         help="an allowed model folder, repeatable (MODELDECK_MODEL_DIRS, ':'-separated)")
-    parser.add_argument("--llama-server", type=Path, default=_env("LLAMA_SERVER"),
+    parser.add_argument("--llama-server", type=Path, default=_env("LLAMA_SERVER") or DEFAULT.llama_server,
                         help="path of the llama-server binary (MODELDECK_LLAMA_SERVER)")
     parser.add_argument("--llama-backend", type=LlamaBackend, choices=list(LlamaBackend),
-                        default=_env("LLAMA_BACKEND") or None,
+                        default=_env("LLAMA_BACKEND") or DEFAULT.llama_backend,
                         help="build llama-server for this backend when it has to be built (MODELDECK_LLAMA_BACKEND; "
                              "default: CUDA, ROCm, Vulkan or Metal when found, else the CPU)")
-    parser.add_argument("--runner-url", default=_env("RUNNER_URL"),
+    parser.add_argument("--runner-url", default=_env("RUNNER_URL") or DEFAULT.runner_url,
                         help="use a standalone runner at this URL instead of the embedded one")
-    parser.add_argument("--runner-token", default=_env("RUNNER_TOKEN"), help="token of that runner")
+    parser.add_argument("--runner-token", default=_env("RUNNER_TOKEN") or DEFAULT.runner_token,
+                        help="token of that runner")
     parser.add_argument("--open-on-loopback", action=argparse.BooleanOptionalAction,
-                        default=(_env("OPEN_ON_LOOPBACK", "true") or "").lower() not in {"0", "false", "no", "off"},
+                        default=_on(_env("OPEN_ON_LOOPBACK"), DEFAULT.open_on_loopback),
                         help="bound to loopback, skip sign-in: everyone on this machine is admin "
                              "(MODELDECK_OPEN_ON_LOOPBACK; default on)")
-    parser.add_argument("--history-days", type=float, default=float(_env("HISTORY_DAYS", "7") or 7),
+    parser.add_argument("--history-days", type=float, default=float(_env("HISTORY_DAYS") or DEFAULT.history_days),
                         help="keep metrics history, logs and crashes this many days (MODELDECK_HISTORY_DAYS)")
-    parser.add_argument("--log-lines-per-model", type=int, default=int(_env("LOG_LINES_PER_MODEL", "10000") or 10000),
+    parser.add_argument("--log-lines-per-model", type=int,
+                        default=int(_env("LOG_LINES_PER_MODEL") or DEFAULT.log_lines_per_model),
                         help="log lines kept in the database per model (MODELDECK_LOG_LINES_PER_MODEL)")
-    parser.add_argument("--start-timeout", type=float, default=float(_env("START_TIMEOUT", "120") or 120),
+    parser.add_argument("--start-timeout", type=float, default=float(_env("START_TIMEOUT") or DEFAULT.start_timeout),
                         help="seconds a gateway request waits for its model to start (MODELDECK_START_TIMEOUT)")
     args = parser.parse_args(argv)
-    model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p]
+    model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p] or DEFAULT.model_dirs
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
                     llama_server=args.llama_server, llama_backend=args.llama_backend, runner_url=args.runner_url,
                     runner_token=args.runner_token, open_on_loopback=args.open_on_loopback,

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from nicegui import Event
 
 from auth.passwords import hash_password, password_problem, verify_password
-from db.user_record import Role, UserRecord
+from db.user_record import UserRecord
 from db.writes import DatabaseWriteError, writing
+from protocol.role import Role
 from store import audit
 from store.actor import Actor
 from store.errors import StoreError

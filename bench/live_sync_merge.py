@@ -1,4 +1,4 @@
-"""Live-sync merge: events per second into the store and SQLite, batched vs one transaction per event,
+"""Live-sync merge: events per second into the deck and SQLite, batched vs one transaction per event,
 and the latency from a runner publishing an event to the store showing it (p50, p99).
 
 Real SQLite file, real embedded runner and WebSocket on loopback for the latency part; the events
@@ -26,21 +26,24 @@ from db.database import open_database  # noqa: E402
 from db.metric_record import MetricRecord  # noqa: E402
 from db.model_record import ModelRecord  # noqa: E402
 from protocol import ModelConfig, ModelStatus  # noqa: E402
+from protocol.link import LinkState  # noqa: E402
 from protocol.messages import Event, MetricsEvent, MetricsSample, ProcessState, StatusEvent  # noqa: E402
 from runner.embedded import start_embedded_runner  # noqa: E402
-from store.deck import ModelDeck, StatusChange  # noqa: E402
+from store.deck import ModelDeck  # noqa: E402
+from store.journal import Journal  # noqa: E402
 from store.runner_link import linked_runner  # noqa: E402
-from store.sync import LiveSync  # noqa: E402
 from tests.waiting import until  # noqa: E402
+
+LIFECYCLE = (ModelStatus.STARTING, ModelStatus.RUNNING, ModelStatus.STOPPING, ModelStatus.STOPPED)
 
 
 def synthetic_events(uids: list[str], count: int) -> list[Event]:
-    """Mostly metrics, a status change every 50 events, as a busy runner would send."""
+    """Mostly metrics, a status change every 50 events (a model's whole lifecycle), as a busy runner would send."""
     events: list[Event] = []
     for seq in range(1, count + 1):
         uid = uids[seq % len(uids)]
         if seq % 50 == 0:
-            status = ModelStatus.RUNNING if seq % 100 else ModelStatus.STARTING
+            status = LIFECYCLE[(seq // 50 - 1) % len(LIFECYCLE)]
             events.append(StatusEvent(seq=seq, process=ProcessState(uid=uid, name=uid, status=status)))
         else:
             sample = MetricsSample(at=datetime.now(UTC), tokens_per_second=float(seq % 97), rss_bytes=seq)
@@ -52,24 +55,26 @@ def metrics_event(uid: str, sample: MetricsSample, seq: int) -> MetricsEvent:
     return MetricsEvent(seq=seq, uid=uid, sample=sample)
 
 
-async def seeded_deck(models: int) -> ModelDeck:
+async def seed(models: int) -> None:
     for index in range(models):
         config = ModelConfig(name=f"m{index}", model_path="/models/m.gguf")
         await ModelRecord.create(**ModelRecord.config_values(config))
-    deck = ModelDeck()
+
+
+async def loaded_deck(journal: Journal | None = None) -> ModelDeck:
+    deck = ModelDeck(journal=journal)
     await deck.load()
     return deck
 
 
 async def merge_batched(deck: ModelDeck, events: list[Event]) -> float:
-    sync = LiveSync(deck, flush_interval=0.05)
-    writer = asyncio.create_task(sync.write_behind())
+    writer = asyncio.create_task(deck.journal.write_behind())
     started = time.perf_counter()
     for index, event in enumerate(events):
-        sync.apply(event)
+        deck.apply(event)
         if index % 500 == 0:
             await asyncio.sleep(0)  # as the feed does between frames: the loop stays free
-    await sync.flush()  # waits for a batch in flight, then writes the rest
+    await deck.journal.flush()  # waits for a batch in flight, then writes the rest
     elapsed = time.perf_counter() - started
     writer.cancel()
     await asyncio.gather(writer, return_exceptions=True)
@@ -77,11 +82,10 @@ async def merge_batched(deck: ModelDeck, events: list[Event]) -> float:
 
 
 async def merge_one_transaction_each(deck: ModelDeck, events: list[Event]) -> float:
-    sync = LiveSync(deck)
     started = time.perf_counter()
     for event in events:
-        sync.apply(event)
-        await sync.flush()
+        deck.apply(event)
+        await deck.journal.flush()
     return time.perf_counter() - started
 
 
@@ -97,8 +101,9 @@ async def latency(deck: ModelDeck, uid: str, samples: int) -> list[float]:
                     seen[sample.tokens_per_second] = time.perf_counter()
 
             deck.monitor.model_sampled.subscribe(shown)
-            await until(lambda: deck.link.state == "connected", message="connected to the runner")
-            deck.show_status(uid, StatusChange(ModelStatus.RUNNING))  # figures are shown for running models
+            await until(lambda: deck.link.state is LinkState.CONNECTED, message="connected to the runner")
+            for status in LIFECYCLE[:2]:  # figures are shown for running models
+                deck.apply(StatusEvent(seq=0, process=ProcessState(uid=uid, name=uid, status=status)))
             sent: dict[float, float] = {}
             for index in range(samples):
                 value = float(index)
@@ -121,12 +126,13 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="modeldeck-bench-") as tmp:
         async with open_database(Path(tmp) / "bench.sqlite3"):
-            deck = await seeded_deck(args.models)
+            await seed(args.models)
+            deck = await loaded_deck(Journal(flush_interval=0.05))
             uids = list(deck.models)
             batched = await merge_batched(deck, synthetic_events(uids, args.events))
-            single = await merge_one_transaction_each(deck, synthetic_events(uids, args.per_event))
+            single = await merge_one_transaction_each(await loaded_deck(), synthetic_events(uids, args.per_event))
             rows = await MetricRecord.all().count()
-            lags = sorted(await latency(deck, uids[0], args.latency_samples))
+            lags = sorted(await latency(await loaded_deck(), uids[0], args.latency_samples))
     batched_rate = args.events / batched
     single_rate = args.per_event / single
     print(f"batched merge:              {batched_rate:10.0f} events/s ({args.events} events in {batched:.2f} s)")

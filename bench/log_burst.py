@@ -4,7 +4,7 @@ persisted.
 
 The lines arrive as the runner sends them (JSON frames of 200 lines every 75 ms, built before the
 burst: producing them is the runner's work), are parsed and
-applied through LiveSync like the live feed does, and written to a real SQLite file in its batches;
+applied to the deck like the live feed does, and written to a real SQLite file in the journal's batches;
 the page is a NiceGUI user simulation of /logs.
 
     .venv/bin/python bench/log_burst.py [--lines-per-second 10000] [--seconds 10]
@@ -35,9 +35,7 @@ from db.model_record import ModelRecord  # noqa: E402
 from protocol import ModelConfig  # noqa: E402
 from protocol.messages import LogEvent, LogLine, parse_event  # noqa: E402
 from settings import Settings  # noqa: E402
-from store.catalog import ModelCatalog  # noqa: E402
 from store.deck import ModelDeck  # noqa: E402
-from store.sync import LiveSync  # noqa: E402
 from ui.components.log_tail import LogTail  # noqa: E402
 from ui.pages import logs  # noqa: E402
 from ui.services import Services  # noqa: E402
@@ -73,10 +71,9 @@ async def run(lines_per_second: int, seconds: float) -> None:
             await ModelRecord.create(**ModelRecord.config_values(config))
             deck = ModelDeck()
             await deck.load()
-            sync = LiveSync(deck)
-            writer = asyncio.create_task(sync.write_behind())
+            writer = asyncio.create_task(deck.journal.write_behind())
             async with user_simulation(root=lambda: ui.label("bench")) as user:
-                logs.register(Services(deck=deck, catalog=ModelCatalog(deck, ()), gate=Gate(open=True),
+                logs.register(Services(deck=deck, catalog=deck.catalog, gate=Gate(open=True),
                                        settings=Settings()))  # open on loopback: the local admin
                 await user.open("/logs")
                 [view] = user.find(kind=LogTail, marker="log-view").elements
@@ -99,14 +96,14 @@ async def run(lines_per_second: int, seconds: float) -> None:
                 started = time.perf_counter()
                 for seq in range(ticks):
                     for frame in frames[seq]:
-                        sync.apply(parse_event(frame))
+                        deck.apply(parse_event(frame))
                         await asyncio.sleep(0)  # the feed yields between frames
                     next_tick = started + (seq + 1) * TICK_S
                     await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))  # pacing, as the runner does
                 sent_for = time.perf_counter() - started
                 stop.set()
                 await ticker
-                await sync.flush()
+                await deck.journal.flush()
                 on_screen = len(view.lines)
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)

@@ -1,5 +1,5 @@
 """Metrics history size: 24 simulated hours of 10 models sampled every second, plus the host's
-samples, written in live-sync-sized batches with a retention pass after every simulated hour
+samples, written in journal-sized batches with a retention pass after every simulated hour
 (the app runs one every minute; the result is the same). Prints the database size.
 
 Real SQLite file, the app's own insert and retention code; timestamps are synthetic.
@@ -57,7 +57,7 @@ async def simulate(path: Path, hours: int, models: int) -> float:
     async with open_database(path):
         for hour in range(hours):
             samples, hosts = one_hour(hour, uids, rng)
-            for start in range(0, len(hosts), 200):  # a live-sync flush carries ~0.2 s; here 200 s of samples
+            for start in range(0, len(hosts), 200):  # a journal flush carries ~0.2 s; here 200 s of samples
                 async with writing() as connection:
                     await insert_samples(connection, samples[start * models:(start + 200) * models])
                     await insert_host_samples(connection, hosts[start:start + 200])

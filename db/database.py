@@ -1,17 +1,19 @@
-"""Opening the database: create its folder, apply pending migrations, then hand Tortoise to the app."""
+"""Opening the database: check its folder and file, apply pending migrations, then hand Tortoise to the app."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate
 
-from db.writes import watch_file
+from db.writes import plain_reason, watch_file
 
 APP_LABEL = "models"
 MODEL_MODULES = ["db.model_record", "db.gguf_cache", "db.metric_record", "db.user_record", "db.audit_record",
@@ -27,9 +29,38 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
     }
 
 
+BUSY_TIMEOUT_S = 5.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened for writing at all; the message says why, for a person."""
+
+
 def sqlite_url(path: Path) -> str:
     # PRAGMAs as URL parameters: wait on a busy writer instead of failing; WAL + NORMAL is durable enough
-    return f"sqlite://{path}?busy_timeout=5000&synchronous=NORMAL"
+    return f"sqlite://{path}?busy_timeout={int(BUSY_TIMEOUT_S * 1000)}&synchronous=NORMAL"
+
+
+def check_database(db_path: Path) -> None:
+    """Refuse, in plain words, a folder or database that cannot be written (read-only, no permission, locked
+    by another program, not a database), creating the folder first if needed.
+
+    Why before Tortoise: when its first connection fails, Tortoise 1.1.9 keeps the lock of that connection
+    and the migration then waits on it for ever (the app hung without a word, deaf to SIGTERM)."""
+    folder = db_path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # SQLite needs the folder too: the -wal and -shm files
+            pass
+    except OSError as exc:
+        raise DatabaseUnavailable(f"the data folder {folder} cannot be written: {plain_reason(exc)}") from None
+    try:
+        with closing(sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
+            db.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"the database {db_path} cannot be written: {plain_reason(exc)}") from None
 
 
 async def apply_migrations(db_url: str, target: str | None = None) -> None:
@@ -47,12 +78,13 @@ async def apply_migrations(db_url: str, target: str | None = None) -> None:
 
 @asynccontextmanager
 async def open_database(db_path: Path) -> AsyncIterator[None]:
-    """Migrate, then keep one Tortoise context open for the app's lifetime.
+    """Check, migrate, then keep one Tortoise context open for the app's lifetime (DatabaseUnavailable if
+    it cannot be written).
 
     The context is the global fallback, not a context variable: page handlers and background
     tasks run in tasks that do not descend from the lifespan's task.
     """
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(check_database, db_path)
     url = sqlite_url(db_path)
     await apply_migrations(url)
     context = TortoiseContext()

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
-
-class Role(StrEnum):
-    ADMIN = "admin"  # everything
-    VIEWER = "viewer"  # sees everything, changes nothing (a tablet on the wall)
+from protocol.role import Role
 
 
 class UserRecord(Model):

@@ -2,11 +2,14 @@
 
 SQLite keeps writing to an open file after it was deleted or made read-only, so those rows would
 be lost at the next start without anyone noticing. Checking the file first turns that into an error
-the page can show.
+the page can show. Whatever else refuses a write (a full disk, an I/O error, a lock held by another
+program) arrives as one DatabaseWriteError too, whichever layer raised it: Tortoise wraps some of
+SQLite's errors, but a failed COMMIT comes through raw.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +22,35 @@ from tortoise.transactions import in_transaction
 
 class DatabaseWriteError(Exception):
     """A write did not happen; the message says why, for a person."""
+
+
+# SQLite's primary result codes (extended ones such as SQLITE_READONLY_DBMOVED start with these), in plain words.
+_PLAIN_WORDS = {
+    "SQLITE_FULL": "the disk holding the database is full",
+    "SQLITE_READONLY": "the database is read-only",
+    "SQLITE_IOERR": "the disk reported an I/O error",
+    "SQLITE_BUSY": "the database is locked by another program",
+    "SQLITE_LOCKED": "the database is locked by another program",
+    "SQLITE_CANTOPEN": "the database file cannot be opened",
+    "SQLITE_CORRUPT": "the database file is damaged",
+    "SQLITE_NOTADB": "the file is not a SQLite database",
+    "SQLITE_PERM": "the database file may not be written",
+}
+
+
+def plain_reason(exc: BaseException) -> str:
+    """Why SQLite (or the filesystem) refused, in words a person can act on; SQLite's own words beside."""
+    cause: BaseException = exc
+    while not isinstance(cause, sqlite3.Error) and isinstance(cause.args[0] if cause.args else None, BaseException):
+        cause = cause.args[0]  # Tortoise wraps the sqlite3 error as its first argument
+    if isinstance(cause, sqlite3.Error):
+        name = getattr(cause, "sqlite_errorname", "") or ""
+        for code, words in _PLAIN_WORDS.items():
+            if name == code or name.startswith(code + "_"):
+                return f"{words} ({cause})"
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    return str(cause) or cause.__class__.__name__
 
 
 _db_file: Path | None = None
@@ -43,10 +75,10 @@ def _check_file() -> None:
 
 @asynccontextmanager
 async def writing() -> AsyncIterator[BaseDBAsyncClient]:
-    """A checked transaction; any ORM failure becomes a DatabaseWriteError and nothing is half-written."""
+    """A checked transaction; any database failure becomes a DatabaseWriteError and nothing is half-written."""
     _check_file()
     try:
         async with in_transaction() as connection:
             yield connection
-    except BaseORMException as exc:
-        raise DatabaseWriteError(f"the database refused the change: {exc}") from exc
+    except (BaseORMException, sqlite3.Error, OSError) as exc:
+        raise DatabaseWriteError(f"the database refused the change: {plain_reason(exc)}") from exc

@@ -4,7 +4,7 @@ The public surface; the modules behind it each hold one idea (metadata, scan, ca
 """
 
 from discovery.cache import ScanCache, TortoiseScanCache
-from discovery.fit import FitEstimate, FreeMemory, estimate_fit, format_bytes, free_memory, kv_cache_bytes
+from discovery.fit import FitEstimate, FreeMemory, estimate_fit, free_memory, kv_cache_bytes
 from discovery.metadata import GgufError, GgufInfo, read_gguf_info
 from discovery.scan import FoundModel, RefusedFile, ScanResult, scan_model_dirs
 from discovery.suggest import NotAModelError, suggest_config
@@ -21,7 +21,6 @@ __all__ = [
     "ScanResult",
     "TortoiseScanCache",
     "estimate_fit",
-    "format_bytes",
     "free_memory",
     "kv_cache_bytes",
     "read_gguf_info",

@@ -15,6 +15,7 @@ from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
 from discovery.metadata import GgufInfo
 from protocol.config import ModelConfig
+from protocol.units import format_bytes
 
 # llama.cpp rounds the context (and each slot's share of it) up to a multiple of 256 cells.
 CTX_PAD = 256
@@ -131,14 +132,6 @@ def estimate_fit(config: ModelConfig, info: GgufInfo, free: FreeMemory | None = 
         compute_ram=compute - compute_vram, compute_vram=compute_vram,
         free=free, fits=fits, summary=summary,
     )
-
-
-def format_bytes(count: int) -> str:
-    """1.2 GiB, 340.5 MiB: binary units, as llama.cpp logs them."""
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if count >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{count} B"
 
 
 def _gpu_share(gpu_layers: int, n_layer: int | None) -> float:

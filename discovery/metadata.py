@@ -18,7 +18,8 @@ from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFReader, GGUFValueTy
 from gguf.gguf_reader import READER_SUPPORTED_VERSIONS, ReaderField
 from pydantic import BaseModel, ConfigDict
 
-GGUF_MAGIC = b"GGUF"
+from protocol.model_files import GGUF_MAGIC
+
 _CLIP_ARCHITECTURE = "clip"
 _MMPROJ_TYPE = "mmproj"
 

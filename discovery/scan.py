@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from discovery.cache import Examined, FileStamp, ScanCache
-from discovery.metadata import GGUF_MAGIC, GgufError, GgufInfo, read_gguf_info
+from discovery.metadata import GgufError, GgufInfo, read_gguf_info
+from protocol.model_files import GGUF_MAGIC
 
 ProgressCallback = Callable[[int, int], None]
 

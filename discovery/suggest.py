@@ -7,7 +7,8 @@ from pathlib import Path
 
 from discovery.metadata import GgufInfo
 from discovery.scan import SPLIT_NAME
-from protocol.config import NAME_MAX, ModelConfig
+from protocol.config import ModelConfig
+from protocol.names import unique_name
 
 # Trained contexts reach 128k and beyond; their KV cache would not fit most machines, so a
 # suggestion starts modest and the person raises it where the fit estimate allows.
@@ -40,14 +41,3 @@ def model_title(info: GgufInfo) -> str:
     stem = split["prefix"] if split else Path(file_name).stem
     return "".join(ch for ch in stem if ch.isprintable()) or "model"
 
-
-def unique_name(wanted: str, existing_names: Collection[str]) -> str:
-    """`wanted`, or `wanted (2)`, `(3)`...: names are compared ignoring case, as a person reads them."""
-    taken = {name.casefold() for name in existing_names}
-    base = wanted[:NAME_MAX].strip()
-    candidate, number = base, 1
-    while candidate.casefold() in taken:
-        number += 1
-        suffix = f" ({number})"
-        candidate = base[:NAME_MAX - len(suffix)].rstrip() + suffix
-    return candidate

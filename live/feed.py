@@ -1,9 +1,13 @@
 """RunnerFeed: one long-lived WebSocket client task per runner.
 
-It connects, hands every valid event to `on_event` in order, and reconnects with capped
-exponential backoff and full jitter. A reconnect, or a gap in the sequence numbers, means a fresh
-snapshot (the runner sends one on every connect), so no update is lost. Nothing a runner sends,
-however malformed, ends the task; only cancellation does.
+It connects, hands every valid event to `on_event` in order, and reconnects. While nothing listens
+at the runner's address (connection refused: the runner is restarting; host unreachable) it tries
+again every PROBE_INTERVAL_S: such a try costs the runner nothing, and the dashboard is back within
+a second of the runner answering again, however long it was away. A runner that answers but fails
+(slower than CONNECT_TIMEOUT_S, refuses the handshake, drops the connection, skips events) is
+retried with capped exponential backoff and full jitter instead, so a sick runner is not hammered. A reconnect, or a
+gap in the sequence numbers, means a fresh snapshot (the runner sends one on every connect), so no
+update is lost. Nothing a runner sends, however malformed, ends the task; only cancellation does.
 """
 
 from __future__ import annotations
@@ -12,16 +16,21 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from typing import Literal
 
 import aiohttp
 from pydantic import ValidationError
 
+from protocol.link import LinkState
 from protocol.messages import MAX_FRAME_BYTES, Event, SnapshotEvent, parse_event
 
 log = logging.getLogger(__name__)
 
-LinkState = Literal["connected", "reconnecting", "not connected"]
+PROBE_INTERVAL_S = 0.25
+CONNECT_TIMEOUT_S = 10.0  # to the handshake's answer (the session's own default would be 5 minutes)
+
+
+class NobodyListens(Exception):
+    """Nothing listens at the runner's address: try again soon."""
 
 
 class Backoff:
@@ -61,28 +70,43 @@ class RunnerFeed:
 
     async def run(self) -> None:
         """Connect, read, reconnect; until cancelled."""
-        self.on_link("reconnecting")
+        self.on_link(LinkState.RECONNECTING)
+        away = False  # said once per absence, not at every try
         while True:
             try:
                 await self._connect_once()
             except asyncio.CancelledError:
-                self.on_link("not connected")
+                self.on_link(LinkState.NOT_CONNECTED)
                 raise
+            except NobodyListens as exc:
+                if not away:
+                    log.info("runner feed: %s; trying again every %.2f s", exc, PROBE_INTERVAL_S)
+                away = True
+                self.on_link(LinkState.RECONNECTING)
+                await asyncio.sleep(PROBE_INTERVAL_S)
+                continue
             except SequenceGap as gap:
                 log.warning("runner feed: %s; reconnecting for a fresh snapshot", gap)
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 log.info("runner feed: %s", exc or exc.__class__.__name__)
             except Exception:  # a bug must not end the feed: log it and reconnect
                 log.exception("runner feed failed; reconnecting")
-            self.on_link("reconnecting")
+            away = False
+            self.on_link(LinkState.RECONNECTING)
             await asyncio.sleep(self.backoff.next_delay())
 
     async def _connect_once(self) -> None:
         self.last_seq = None
-        async with self.session.ws_connect(
-                self.url, headers={"Authorization": f"Bearer {self.token}"}, heartbeat=self.heartbeat,
-                max_msg_size=MAX_FRAME_BYTES, timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=2.0),
-        ) as ws:
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                ws = await self.session.ws_connect(
+                    self.url, headers={"Authorization": f"Bearer {self.token}"}, heartbeat=self.heartbeat,
+                    max_msg_size=MAX_FRAME_BYTES, timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=2.0))
+        except aiohttp.ClientSSLError:
+            raise  # something answered, with TLS we refuse
+        except aiohttp.ClientConnectorError as exc:
+            raise NobodyListens(str(exc)) from exc
+        async with ws:
             async for message in ws:
                 if message.type is aiohttp.WSMsgType.TEXT:
                     self._receive(message.data)
@@ -100,7 +124,7 @@ class RunnerFeed:
         if isinstance(event, SnapshotEvent):
             self.connects += 1
             self.backoff.reset()
-            self.on_link("connected")
+            self.on_link(LinkState.CONNECTED)
         elif self.last_seq is None:
             log.warning("runner feed: event before the snapshot dropped")
             return

@@ -7,6 +7,7 @@ See docs/protocol.md for examples.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from protocol.config import ModelConfig
 from protocol.llama_server import BuildStage, LlamaBackend, ServerPhase
 from protocol.status import ModelStatus
+
+LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" for a line without one
 
 # 2: the llama-server binary's state (`server` in the snapshot, `server` events);
 # 3: ProcessState.api_key, and the proxy route to a model's own server (the gateway)
@@ -101,6 +104,18 @@ class GpuSample(_Message):
     power_watts: float | None = None
 
 
+@dataclass(frozen=True)
+class GpuTotals:
+    """A host's GPUs folded into one: mean utilisation, summed memory and power, the hottest temperature.
+    None where no GPU said (or there is none)."""
+
+    utilization_percent: float | None
+    memory_used_bytes: int | None
+    memory_total_bytes: int | None
+    temperature_c: float | None
+    power_watts: float | None
+
+
 class HostSample(_Message):
     at: datetime
     cpu_percent: float
@@ -110,10 +125,20 @@ class HostSample(_Message):
     disk_total_bytes: int | None = None
     gpus: list[GpuSample] = Field(default_factory=list)
 
+    def gpu_totals(self) -> GpuTotals:
+        utilisations = [g.utilization_percent for g in self.gpus if g.utilization_percent is not None]
+        used = [g.memory_used_bytes for g in self.gpus if g.memory_used_bytes is not None]
+        total = [g.memory_total_bytes for g in self.gpus if g.memory_total_bytes is not None]
+        temperatures = [g.temperature_c for g in self.gpus if g.temperature_c is not None]
+        power = [g.power_watts for g in self.gpus if g.power_watts is not None]
+        return GpuTotals(sum(utilisations) / len(utilisations) if utilisations else None,
+                         sum(used) if used else None, sum(total) if total else None,
+                         max(temperatures) if temperatures else None, sum(power) if power else None)
+
 
 class LogLine(_Message):
     at: datetime
-    level: Literal["I", "W", "E", "D", "?"] = "?"
+    level: LogLevel = "?"
     text: str
 
 

@@ -18,8 +18,9 @@ from aiohttp import web
 
 from protocol.llama_server import LlamaBackend
 from runner.binary import BinarySource
+from runner.connections import LINGER_S, TRUSTED_IDLE_S, GuardedSite
 from runner.process import Timing
-from runner.server import create_app
+from runner.server import GUARD, create_app
 from runner.supervisor import Supervisor
 
 
@@ -39,12 +40,13 @@ class EmbeddedRunner:
 async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Open the supervisor and serve it on host:port (0: any free port); returns the bound port."""
     await supervisor.open()
+    app = create_app(supervisor, token)
     # Handler cancellation: a client that goes away mid-request (a proxied generation) cancels its handler.
-    app_runner = web.AppRunner(create_app(supervisor, token), handle_signals=False, access_log=None,
-                               handler_cancellation=True)
+    app_runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=TRUSTED_IDLE_S,
+                               lingering_time=LINGER_S, handler_cancellation=True)
     await app_runner.setup()
     sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
-    site = web.SockSite(app_runner, sock)
+    site = GuardedSite(app_runner, sock, app[GUARD])
     await site.start()
     return app_runner, int(sock.getsockname()[1])
 

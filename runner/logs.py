@@ -11,16 +11,14 @@ import signal
 from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Literal, cast
+from typing import cast
 
-from protocol.messages import LogLine, Placement
+from protocol.messages import LogLevel, LogLine, Placement
 
 MAX_LINE_CHARS = 4000
 _PREFIXED = re.compile(r"^\s*\d+\.\d+\.\d+\.\d+ ([IWED]) (.*)$")
 _USING_DEVICE = re.compile(r"using device (\S+) \(([^)]*)\)")
 _OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
-
-Level = Literal["I", "W", "E", "D", "?"]
 
 
 def parse_line(raw: str, at: datetime | None = None) -> LogLine:
@@ -29,9 +27,9 @@ def parse_line(raw: str, at: datetime | None = None) -> LogLine:
     at = at or datetime.now(UTC)
     match = _PREFIXED.match(raw)
     if match:
-        return LogLine(at=at, level=cast(Level, match.group(1)), text=match.group(2))
+        return LogLine(at=at, level=cast(LogLevel, match.group(1)), text=match.group(2))
     lowered = raw.lstrip().lower()
-    level: Level = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
+    level: LogLevel = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
     return LogLine(at=at, level=level, text=raw)
 
 

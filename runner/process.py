@@ -14,10 +14,11 @@ import os
 import secrets
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from protocol.config import ModelConfig, RestartPolicy
 from protocol.messages import LAST_LINES, LogLine, MetricsSample, Placement, ProcessState
@@ -110,6 +111,7 @@ class ManagedServer:
         self.proc: Child | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self.commands = 0  # starts and stops asked so far: a deferred start yields to any command after it
         self._output_seen = asyncio.Event()
         self._awaiting_binary = False
         self._placement: Placement | None = None  # read from the log while the model loads
@@ -127,20 +129,30 @@ class ManagedServer:
             raise RuntimeError("already running")
         if config is not None:
             self.config = config
+        self.commands += 1
         self._stop = asyncio.Event()
         # The task first, so its first step (the spawn) runs before the event fan-out this status wakes.
         self._task = asyncio.create_task(self._run(), name=f"llama-server {self.config.name}")
         self._set(status=ModelStatus.STARTING, name=self.config.name, restarts=0, exit_code=None, reason=None,
                   last_lines=[], pid=None, port=None, started_at=None, metrics=None, placement=None)
 
-    async def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after the timeout) or cancel a pending restart."""
+    def stop(self) -> Coroutine[Any, Any, None]:
+        """Stop the server (SIGTERM, then SIGKILL after the timeout) or cancel a pending restart: asked now,
+        of the run in progress; the coroutine returned waits until that run has ended.
+
+        The stop belongs to that run: a start accepted after the run ended, before the waiting side
+        resumes, is a newer run, and nothing of this stop reports it stopped."""
+        self.commands += 1
+        run = self._task
         self._stop.set()
-        if self._task is not None:
+        return self._ended(run)
+
+    async def _ended(self, run: asyncio.Task[None] | None) -> None:
+        if run is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
-        if self.state.status is not ModelStatus.STOPPED:
-            self._set(status=ModelStatus.STOPPED, pid=None, metrics=None)
+                await asyncio.shield(run)
+        if run is self._task and self.state.status is not ModelStatus.STOPPED:
+            self._set(status=ModelStatus.STOPPED, pid=None, metrics=None)  # an error cleared, or a run cancelled
 
     def waiting(self, reason: str) -> None:
         """While this start waits for the binary (being built), say why; nothing otherwise."""
@@ -207,7 +219,7 @@ class ManagedServer:
         args, env, group = prepared
         port = int(args[args.index("--port") + 1])
         try:
-            proc = await spawn(args, group=group, env=env, capture_output=True)
+            proc = await spawn(self._lifeline.tied(args), group=group, env=env, capture_output=True)
         except OSError as exc:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc

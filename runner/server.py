@@ -7,7 +7,9 @@
   ANY  /v1/models/{uid}/proxy/{path} -> the model's own server (behind the token, like every route)
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
-browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token.
+browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token,
+408 a body that did not arrive in time. A refused token also closes the connection; slow and silent
+connections are dropped (runner/connections.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from protocol.messages import (
     ModelCommand,
     StartCommand,
 )
+from runner.connections import ConnectionGuard
 from runner.events import Subscription
 from runner.model_proxy import add_proxy_route
 from runner.supervisor import Supervisor
@@ -38,8 +41,10 @@ log = logging.getLogger(__name__)
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
 TOKEN = web.AppKey("token", str)
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])
+GUARD = web.AppKey("guard", ConnectionGuard)
 MAX_LOG_LIMIT = 2000
 SEND_TIMEOUT_S = 10.0
+BODY_TIMEOUT_S = 5.0  # a command is a few kB: one still arriving after this is a client to drop
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -57,8 +62,11 @@ def _token_ok(request: web.Request) -> bool:
 @web.middleware
 async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not _token_ok(request):
-        return web.json_response(CommandReply(accepted=False, reason="missing or wrong token").model_dump(),
-                                 status=401, headers={"WWW-Authenticate": "Bearer"})
+        refused = web.json_response(CommandReply(accepted=False, reason="missing or wrong token").model_dump(),
+                                    status=401, headers={"WWW-Authenticate": "Bearer"})
+        refused.force_close()  # a stranger's connection is not kept open for its next try
+        return refused
+    request.app[GUARD].trust(request.protocol)
     return await handler(request)
 
 
@@ -69,7 +77,14 @@ def _reply(accepted: bool, reason: str | None, status: int | None = None) -> web
 
 async def _parse(request: web.Request, model: type[M]) -> M | web.Response:
     try:
-        return model.model_validate_json(await request.read())
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            body = await request.read()
+    except TimeoutError:
+        too_slow = _reply(False, f"the request body did not arrive within {BODY_TIMEOUT_S:.0f} s", 408)
+        too_slow.force_close()
+        return too_slow
+    try:
+        return model.model_validate_json(body)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
         log.info("refused a malformed %s: %s", model.__name__, problems)
@@ -201,6 +216,7 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app[TOKEN] = token
     sockets: set[web.WebSocketResponse] = set()
     app[SOCKETS] = sockets
+    app[GUARD] = ConnectionGuard()
     app.on_shutdown.append(_close_sockets)
     app.router.add_post("/v1/start", start)
     app.router.add_post("/v1/stop", stop)

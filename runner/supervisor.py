@@ -98,7 +98,7 @@ class Supervisor:
         server = self.servers.get(config.uid)
         if server is not None and server.busy:
             if server.state.status is ModelStatus.ERROR:  # waiting to restart: start now instead
-                self._spawn(self._restart(server, config))
+                self._restart(server, config)
                 return True, None
             return False, f"{server.state.name} is already {server.state.status.value}"
         if server is None:
@@ -126,7 +126,7 @@ class Supervisor:
             return False, "no such model on this runner (start it with its configuration first)"
         if server.state.status is ModelStatus.STOPPING:
             return False, f"{server.state.name} is stopping"
-        self._spawn(self._restart(server, None))
+        self._restart(server, None)
         return True, None
 
     def forget(self, uid: str) -> tuple[bool, str | None]:
@@ -142,9 +142,16 @@ class Supervisor:
         self._probes.pop(uid, None)
         return True, None
 
-    async def _restart(self, server: ManagedServer, config: ModelConfig | None) -> None:
-        await server.stop()
-        if not server.busy:
+    def _restart(self, server: ManagedServer, config: ModelConfig | None) -> None:
+        """Stop the current run now, then start anew, unless another command came meanwhile (the last one wins)."""
+        stopped = server.stop()
+        self._spawn(self._start_after(server, stopped, server.commands, config))
+
+    @staticmethod
+    async def _start_after(server: ManagedServer, stopped: Coroutine[Any, Any, None], asked: int,
+                           config: ModelConfig | None) -> None:
+        await stopped
+        if server.commands == asked:
             server.start(config)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.user_record import Role
+from protocol.role import Role
 
 
 @dataclass(frozen=True)
@@ -22,4 +22,4 @@ LOCAL_ADMIN = Actor("local", Role.ADMIN)
 # ModelDeck itself, for what it does on its own (autostart).
 SYSTEM = Actor("modeldeck", Role.ADMIN)
 
-__all__ = ["LOCAL_ADMIN", "SYSTEM", "Actor", "Role"]
+__all__ = ["LOCAL_ADMIN", "SYSTEM", "Actor"]

@@ -1,15 +1,16 @@
 """ModelCatalog: what the allowed model folders hold, described by GGUF metadata, and whether it fits.
 
 The scan reads only files that changed since the last one (cached in SQLite by path, size and
-mtime), reports progress through a bindable object, and fills each configured model's `info`
-and `fit` so cards and forms can say what a model is and whether it will fit before it starts.
+mtime) and reports progress through a bindable object. The catalog knows files, not models: the
+deck asks it to describe each configured model (`descriptions`), so cards and forms can say what a
+model is and whether it will fit before it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from nicegui import Event, binding
@@ -31,10 +32,10 @@ from discovery import (
 )
 from protocol import ModelConfig
 from protocol.model_files import ModelFileError, resolve_model_file
-from store.deck import ModelDeck
-from store.model_state import ModelState
 
 log = logging.getLogger(__name__)
+
+Description = tuple[GgufInfo | None, FitEstimate | None]  # what the file says, whether it fits now
 
 
 @binding.bindable_dataclass
@@ -60,8 +61,7 @@ class _CacheIgnoringWriteFailures(TortoiseScanCache):
 
 
 class ModelCatalog:
-    def __init__(self, deck: ModelDeck, allowed_dirs: Sequence[Path]) -> None:
-        self.deck = deck
+    def __init__(self, allowed_dirs: Sequence[Path]) -> None:
         self.allowed_dirs = tuple(allowed_dirs)
         self.progress = ScanProgress()
         self.result: ScanResult | None = None
@@ -81,22 +81,22 @@ class ModelCatalog:
             self._infos = {found.path: found.info for found in self.result.models}
             self.progress.summary = (f"{len(self.result.models)} models, {len(self.result.projectors)} projectors, "
                                      f"{len(self.result.refused)} refused ({self.result.files_read} files read)")
-            await self.describe_deck()
             self.scanned.emit()
             return self.result
 
     def _report(self, done: int, total: int) -> None:
         self.progress.done, self.progress.total = done, total
 
-    def unconfigured(self) -> list[FoundModel]:
-        """Models found in the folders that no configuration uses yet."""
+    def unconfigured(self, used_paths: Iterable[str]) -> list[FoundModel]:
+        """Models found in the folders that none of `used_paths` (the configurations' files) is."""
         if self.result is None:
             return []
-        used = {_real(state.config.model_path) for state in self.deck.models.values()}
+        used = {_real(path) for path in used_paths}
         return [found for found in self.result.models if _real(found.path) not in used]
 
-    def suggestion(self, found: FoundModel) -> ModelConfig:
-        return suggest_config(found.info, [state.name for state in self.deck.models.values()])
+    @staticmethod
+    def suggestion(found: FoundModel, taken_names: Collection[str]) -> ModelConfig:
+        return suggest_config(found.info, taken_names)
 
     async def info(self, path: str) -> GgufInfo | None:
         """The file's metadata (from the last scan, else read now); None when it cannot be read."""
@@ -118,15 +118,10 @@ class ModelCatalog:
             return None
         return estimate_fit(config, info, free or await asyncio.to_thread(free_memory))
 
-    async def describe(self, state: ModelState, free: FreeMemory | None = None) -> None:
-        """Fill a model's metadata and fit estimate (after a save, a scan, or before a start)."""
-        state.info = await self.info(state.config.model_path)
-        state.fit = await self.fit(state.config, free)
-
-    async def describe_deck(self) -> None:
-        free = await asyncio.to_thread(free_memory)  # one reading for the whole deck, not one per model
-        for state in list(self.deck.models.values()):
-            await self.describe(state, free)
+    async def descriptions(self, configs: Sequence[ModelConfig]) -> list[Description]:
+        """Each configuration's metadata and fit estimate (after a save, a scan, or before a start)."""
+        free = await asyncio.to_thread(free_memory)  # one reading for them all, not one per model
+        return [(await self.info(config.model_path), await self.fit(config, free)) for config in configs]
 
 
 def _real(path: str) -> str:

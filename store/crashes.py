@@ -1,4 +1,4 @@
-"""A model's crash timeline, newest first, from the crash table LiveSync writes."""
+"""A model's crash timeline, newest first, from the crash table the journal writes."""
 
 from __future__ import annotations
 

@@ -1,29 +1,40 @@
-"""ModelDeck: the single in-memory truth for the UI, written through to SQLite on every change.
+"""ModelDeck: the one owner of model state.
 
-The store changes only through these actions (called by the UI) and through the live-sync task
-applying runner events. A failed database write leaves the store as it was and raises StoreError,
-whose message the page shows.
+Every change to a ModelState happens here: in the actions the pages (and the gateway) call, and in
+`apply`, which takes what the runner reports. A status changes only in `_transition`, checked against
+the table of legal transitions (protocol.status); an illegal one is logged and ignored. What must
+survive a restart is handed to the journal, which writes it behind in batches; an action's audit line
+is written at once, in its own transaction. A failed write raises StoreError, whose message the page
+shows, and leaves the store as it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import field
+from datetime import UTC, datetime
 
 from nicegui import Event, binding
 
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
+from discovery import FitEstimate, FoundModel, ScanResult
 from protocol import ModelConfig, ModelStatus
 from protocol.config import new_uid
-from protocol.messages import CommandReply, LogLine
+from protocol.link import LinkState
+from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
+from protocol.messages import Event as RunnerEvent
+from protocol.names import unique_name
 from store import audit
 from store.actor import SYSTEM, Actor
+from store.catalog import ModelCatalog
 from store.errors import StoreError
+from store.journal import DatabaseHealth, Journal
 from store.llama_server import LlamaServer
-from store.model_state import ModelState
+from store.model_state import ModelState, StatusChange
 from store.monitor import Monitor
 from store.runner_control import NoRunner, RunnerControl
 
@@ -37,30 +48,20 @@ class RunnerLink:
     """How the dashboard's connection to its runner stands, for the header's indicator, and what that runner
     says of its llama-server (for the build's progress on every page)."""
 
-    state: str = "not connected"  # "connected", "reconnecting" or "not connected"
+    state: LinkState = LinkState.NOT_CONNECTED
     server: LlamaServer = field(default_factory=lambda: LlamaServer(NoRunner))
 
 
-@binding.bindable_dataclass
-class DatabaseHealth:
-    """Why background writes are failing right now (None: they are not), for a banner on every page."""
+class MayNotFit(StoreError):
+    """The model will likely not fit in the memory free now; start it with `anyway=True` to go on."""
 
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    status: ModelStatus
-    exit_code: int | None = None
-    reason: str | None = None
-    last_lines: tuple[str, ...] = ()
+    def __init__(self, name: str, fit: FitEstimate) -> None:
+        super().__init__(f"{name} may not fit: {fit.summary}")
+        self.fit = fit
 
 
-def _problem_line(change: StatusChange) -> str | None:
-    if change.status is ModelStatus.STARTING or (change.exit_code is None and not change.reason):
-        return None  # a starting model's reason says what it waits for: no problem
-    code = "" if change.exit_code is None else f"exit code {change.exit_code}"
-    return " · ".join(part for part in (code, change.reason) if part)
+def _same_outcome(one: StatusChange, other: StatusChange) -> bool:
+    return (one.status, one.exit_code, one.reason) == (other.status, other.exit_code, other.reason)
 
 
 def _require_admin(actor: Actor, what: str) -> None:
@@ -69,19 +70,26 @@ def _require_admin(actor: Actor, what: str) -> None:
 
 
 class ModelDeck:
-    def __init__(self) -> None:
+    def __init__(self, catalog: ModelCatalog | None = None, journal: Journal | None = None) -> None:
         self.models: dict[str, ModelState] = {}
+        self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
+        self.journal = journal or Journal()
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
-        self.database = DatabaseHealth()
         self.monitor = Monitor()  # host figures and totals, for the dashboard
         self.logs: dict[str, deque[LogLine]] = {}
         self.log_lines: Event[str, list[LogLine]] = Event()
         self.added: Event[ModelState] = Event()
         self.removed: Event[str] = Event()
         self.failed: Event[ModelState] = Event()  # a model went to error: a toast in every open browser
-        # Every status the deck shows, at once (synchronously): the gateway's on-demand starts wait on it.
-        self.status_applied: Event[ModelState] = Event()
+        # A refused command puts back what was, unless the runner has spoken of the model since (its word wins).
+        self._guessed: dict[str, StatusChange] = {}
+        self._waiters: dict[str, list[tuple[frozenset[ModelStatus], asyncio.Future[ModelState]]]] = {}
+        self._figures_due: dict[str, MetricsSample] = {}
+
+    @property
+    def database(self) -> DatabaseHealth:
+        return self.journal.health
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -89,10 +97,10 @@ class ModelDeck:
         """Fill the store from the database (at start)."""
         self.models = {}
         for record in await ModelRecord.all().order_by("name"):
-            state = ModelState(config=record.to_config())
-            self._apply_status(state, StatusChange(record.status, record.exit_code, record.reason,
-                                                   tuple(record.last_lines)))
-            self.models[record.uid] = state
+            shown = StatusChange(record.status, record.exit_code, record.reason, tuple(record.last_lines))
+            self.models[record.uid] = ModelState(
+                config=record.to_config(), status=shown.status, exit_code=shown.exit_code, reason=shown.reason,
+                last_lines=list(shown.last_lines), problem=shown.problem)
 
     def in_order(self) -> list[ModelState]:
         return sorted(self.models.values(), key=lambda state: state.name.casefold())
@@ -111,6 +119,20 @@ class ModelDeck:
 
     def _name_clash(self, config: ModelConfig) -> str | None:
         return next((name for name in config.names() if self.name_taken(name, config.uid)), None)
+
+    async def reached(self, uid: str, *statuses: ModelStatus) -> ModelState:
+        """Wait until the model's status is one of `statuses` (at once if it is already); StoreError when the
+        model is deleted meanwhile. Wrap it in asyncio.timeout to bound the wait."""
+        state = self.get(uid)
+        if state.status in statuses:
+            return state
+        future: asyncio.Future[ModelState] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(uid, [])
+        waiters.append((frozenset(statuses), future))
+        try:
+            return await future
+        finally:
+            waiters[:] = [(wanted, waiting) for wanted, waiting in waiters if waiting is not future]
 
     # ---- configuration actions -------------------------------------------------------------
 
@@ -142,14 +164,10 @@ class ModelDeck:
         return state
 
     async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
-        """A stopped copy named "X copy" (or "X copy 2", ...), with its own port chosen at start."""
+        """A stopped copy named "X copy" (or "X copy (2)", ...), with its own port chosen at start."""
         _require_admin(actor, "duplicate models")
         source = self.get(uid).config
-        name = f"{source.name} copy"
-        number = 2
-        while self.name_taken(name):
-            name = f"{source.name} copy {number}"
-            number += 1
+        name = unique_name(f"{source.name} copy", [state.name for state in self.models.values()])
         copy = source.model_copy(update={"uid": new_uid(), "name": name, "port": None, "autostart": False,
                                          "created_at": None, "updated_at": None})
         return await self.save(copy, actor=actor)
@@ -157,7 +175,7 @@ class ModelDeck:
     async def delete(self, uid: str, *, actor: Actor) -> None:
         _require_admin(actor, "delete models")
         state = self.get(uid)
-        if state.status.can_stop or state.status is ModelStatus.STOPPING:
+        if state.status.is_active:
             raise StoreError(f"stop {state.name} before deleting it")
         try:
             async with writing():
@@ -166,91 +184,212 @@ class ModelDeck:
         except DatabaseWriteError as exc:
             raise StoreError(f"{state.name} was not deleted: {exc}") from exc
         del self.models[uid]
+        for _, waiting in self._waiters.pop(uid, []):
+            waiting.set_exception(StoreError(f"{state.name} was deleted"))
         self.removed.emit(uid)
         reply = await self.runner.forget(uid)  # else it stays in the runner's snapshot as stopped
         if not reply.accepted:
             log.info("the runner kept %s: %s", state.name, reply.reason)
 
-    # ---- status ------------------------------------------------------------------------------
+    # ---- what the model files say ------------------------------------------------------------
 
-    async def set_status(self, uid: str, change: StatusChange, *, by: Actor | None = None) -> None:
-        """Show a status at once and persist it (with an audit line when someone asked); roll back on failure."""
-        state = self.get(uid)
-        before = self._status_of(state)
-        self._apply_status(state, change)
-        try:
-            async with writing():
-                await ModelRecord.filter(uid=uid).update(
-                    status=change.status, exit_code=change.exit_code, reason=change.reason,
-                    last_lines=list(change.last_lines))
-                if by is not None:
-                    await audit.record(by, f"model.{change.status.value}", state.name, f"uid {uid}")
-        except DatabaseWriteError as exc:
-            self._apply_status(state, before)
-            raise StoreError(f"the status of {state.name} was not saved: {exc}") from exc
+    async def scan(self) -> ScanResult:
+        """Scan the model folders, then describe every configured model from what they hold."""
+        result = await self.catalog.scan()
+        await self.describe(*self.models)
+        return result
 
-    async def start(self, uid: str, *, actor: Actor) -> None:
-        """Ask the runner to start a model; the card shows `starting` at once."""
+    async def describe(self, *uids: str) -> None:
+        """Each model's metadata and its fit in the memory free now (after a save, a scan, before a start)."""
+        states = [self.models[uid] for uid in uids if uid in self.models]
+        if not states:
+            return
+        for state, (info, fit) in zip(states, await self.catalog.descriptions([s.config for s in states]),
+                                      strict=True):
+            state.info, state.fit = info, fit
+
+    def unconfigured(self) -> list[FoundModel]:
+        """Models found in the folders that no configuration uses yet."""
+        return self.catalog.unconfigured(state.config.model_path for state in self.models.values())
+
+    def suggestion(self, found: FoundModel) -> ModelConfig:
+        """A first configuration for a found file, named apart from every model here."""
+        return self.catalog.suggestion(found, [state.name for state in self.models.values()])
+
+    # ---- start and stop ----------------------------------------------------------------------
+
+    async def start(self, uid: str, *, actor: Actor, anyway: bool = False) -> None:
+        """Ask the runner to start a model; the card shows `starting` at once.
+
+        Unless `anyway`, it first estimates whether the model fits in the memory free now and raises
+        MayNotFit (with the estimate) when it may not: the page asks the person, the gateway may make room.
+        """
         _require_admin(actor, "start models")
-        state = self.get(uid)
-        if not state.status.can_start:
-            raise StoreError(f"{state.name} is already {state.status}")
-        await self._command(state, StatusChange(ModelStatus.STARTING), lambda: self.runner.start(state.config), actor)
+        state = self._startable(uid)
+        if not anyway:
+            await self.describe(uid)
+            state = self._startable(uid)  # another browser may have started it meanwhile
+            if state.fit is not None and not state.fit.fits:
+                raise MayNotFit(state.name, state.fit)
+        await self._command(state, ModelStatus.STARTING, lambda: self.runner.start(state.config), actor)
 
     async def stop(self, uid: str, *, actor: Actor) -> None:
         _require_admin(actor, "stop models")
         state = self.get(uid)
         if not state.status.can_stop:
             raise StoreError(f"{state.name} is not running")
-        await self._command(state, StatusChange(ModelStatus.STOPPING), lambda: self.runner.stop(uid), actor)
+        await self._command(state, ModelStatus.STOPPING, lambda: self.runner.stop(uid), actor)
 
     async def autostart(self) -> None:
-        """Start every model marked autostart that is not already running."""
+        """Start every model marked autostart that is not already running (configured so: no fit question)."""
         for state in self.in_order():
             if state.config.autostart and state.status.can_start:
                 try:
-                    await self.start(state.uid, actor=SYSTEM)
+                    await self.start(state.uid, actor=SYSTEM, anyway=True)
                 except StoreError as exc:
                     log.warning("autostart: %s", exc)
 
-    async def _command(self, state: ModelState, pending: StatusChange,
+    def _startable(self, uid: str) -> ModelState:
+        state = self.get(uid)
+        if not state.status.can_start:
+            raise StoreError(f"{state.name} is already {state.status}")
+        return state
+
+    async def _command(self, state: ModelState, pending: ModelStatus,
                        send: Callable[[], Awaitable[CommandReply]], actor: Actor) -> None:
-        before = self._status_of(state)
-        await self.set_status(state.uid, pending, by=actor)  # shown before any await: a second click is refused
+        """Show `pending` before any await (a second click is refused), write the audit line, send the command;
+        the journal keeps `pending` once the audit line is written. A refusal puts back what was."""
+        before = StatusChange.shown_by(state)
+        guess = StatusChange(pending)
+        self._transition(state, guess, persist=False)
+        self._guessed[state.uid] = before
+        try:
+            async with writing():
+                await audit.record(actor, f"model.{pending.value}", state.name, f"uid {state.uid}")
+        except DatabaseWriteError as exc:
+            self._put_back(state, persist=False)
+            raise StoreError(f"the status of {state.name} was not saved: {exc}") from exc
+        if state.uid in self._guessed:  # the runner has not spoken of it meanwhile
+            self.journal.status(state.uid, guess)
         reply = await send()
         if not reply.accepted:
-            await self.set_status(state.uid, before)
+            self._put_back(state)
             raise StoreError(f"{state.name}: {reply.reason or 'the runner refused'}")
+        self._guessed.pop(state.uid, None)  # accepted: what follows is the runner's to say
 
-    @staticmethod
-    def _status_of(state: ModelState) -> StatusChange:
-        return StatusChange(state.status, state.exit_code, state.reason, tuple(state.last_lines))
+    def _put_back(self, state: ModelState, *, persist: bool = True) -> None:
+        before = self._guessed.pop(state.uid, None)
+        if before is not None:
+            self._transition(state, before, persist=persist)
 
-    def _apply_status(self, state: ModelState, change: StatusChange) -> None:
+    # ---- the one place a status changes ----------------------------------------------------
+
+    def _transition(self, state: ModelState, change: StatusChange, *, resync: bool = False,
+                    persist: bool = True) -> bool:
+        """Show `change` if it may follow the model's status (`resync`: a snapshot, the runner's whole truth,
+        follows anything); hand the journal what changed in the row, and a crash row for a new crash."""
+        before = StatusChange.shown_by(state)
+        if not (resync or before.status.may_become(change.status)):
+            log.warning("%s: ignored %s -> %s, not a transition a model makes", state.name, before.status,
+                        change.status)
+            return False
+        if change == before:
+            return True
+        if change.is_crash and not _same_outcome(change, before):  # a snapshot repeats the crash shown
+            self.journal.crash(state.uid, datetime.now(UTC), change)
         state.status = change.status
         state.exit_code = change.exit_code
         state.reason = change.reason
         state.last_lines = list(change.last_lines)
-        state.problem = _problem_line(change)
-        if change.status is not ModelStatus.RUNNING:
-            state.figures = None
-        self.status_applied.emit(state)
-
-    # ---- applying what the runner reports (called by the live-sync task) --------------------
-
-    def show_status(self, uid: str, change: StatusChange) -> None:
-        """Show a status the runner reported; the live-sync task persists it in its next batch."""
-        state = self.models.get(uid)
-        if state is not None:
-            was = state.status
-            self._apply_status(state, change)
-            if change.status is ModelStatus.ERROR and was is not ModelStatus.ERROR:
+        state.problem = change.problem
+        if persist:
+            self.journal.status(state.uid, change)
+        if change.status is not before.status:
+            if change.status is not ModelStatus.RUNNING:
+                state.figures = None
+            self.monitor.recount(self.models.values())
+            if change.status is ModelStatus.ERROR:
                 self.failed.emit(state)
+            self._wake_waiters(state)
+        return True
 
-    def logs_arrived(self, uid: str, lines: list[LogLine]) -> None:
+    def _wake_waiters(self, state: ModelState) -> None:
+        for wanted, waiting in self._waiters.get(state.uid, []):
+            if state.status in wanted and not waiting.done():
+                waiting.set_result(state)
+
+    # ---- what the runner reports (the live feed calls `apply` for each event, in order) ---------
+
+    def apply(self, event: RunnerEvent) -> None:
+        # Metrics come first and by their tag: this runs for every event of a busy feed.
+        if event.type == "metrics":
+            self._figures_arrived(event.uid, event.sample)
+        elif event.type == "log":
+            self._logs_arrived(event.uid, event.lines)
+        elif event.type == "host":
+            self._host_arrived(event.sample)
+        elif event.type == "status":
+            self._process_reported(event.process)
+        elif event.type == "server":
+            self.link.server.arrived(event.info)
+        else:
+            self._snapshot(event)
+
+    def _snapshot(self, snapshot: SnapshotEvent) -> None:
+        self.link.server.arrived(snapshot.server)
+        if snapshot.host is not None:
+            self._host_arrived(snapshot.host)
+        known = set()
+        for process in snapshot.processes:
+            known.add(process.uid)
+            self._process_reported(process, resync=True)
+        for state in self.models.values():
+            # After a runner restart it no longer knows this model: it is not running, whatever we last saw.
+            if state.uid not in known and state.status.is_active:
+                self._guessed.pop(state.uid, None)
+                self._transition(state, StatusChange(ModelStatus.STOPPED))
+
+    def _process_reported(self, process: ProcessState, *, resync: bool = False) -> None:
+        state = self.models.get(process.uid)
+        if state is None:
+            return  # a model another dashboard configured, or one deleted here meanwhile
+        self._guessed.pop(process.uid, None)
+        change = StatusChange(process.status, process.exit_code, process.reason, tuple(process.last_lines))
+        if not self._transition(state, change, resync=resync):
+            return
+        state.port, state.pid, state.placement = process.port, process.pid, process.placement
+        state.server_key = process.api_key
+        if resync and process.metrics is not None:  # a status event repeats the sample its metrics event brought
+            self._figures_arrived(process.uid, process.metrics)
+
+    def _figures_arrived(self, uid: str, sample: MetricsSample) -> None:
+        if uid not in self.models:
+            return
+        if not self._figures_due:
+            asyncio.get_running_loop().call_soon(self._show_figures)
+        self._figures_due[uid] = sample
+        self.journal.sample(uid, sample)
+
+    def _show_figures(self) -> None:
+        """The latest sample of each model, once per turn of the event loop.
+
+        A frame usually carries one sample and is shown on the very next turn; in a burst, the
+        browsers get the newest figures once instead of every intermediate one (every sample is
+        still written to the history).
+        """
+        due, self._figures_due = self._figures_due, {}
+        for uid, sample in due.items():
+            state = self.models.get(uid)
+            if state is not None and state.status is ModelStatus.RUNNING:
+                before, state.figures = state.figures, sample
+                self.monitor.model_arrived(uid, before, sample)
+
+    def _host_arrived(self, sample: HostSample) -> None:
+        self.monitor.host_arrived(sample)
+        self.journal.host_sample(sample)
+
+    def _logs_arrived(self, uid: str, lines: list[LogLine]) -> None:
         self.logs.setdefault(uid, deque(maxlen=LOG_LINES_KEPT)).extend(lines)
         self.log_lines.emit(uid, lines)
-
-    def report_db_problem(self, problem: str | None) -> None:
-        self.database.problem = problem  # a bindable field: an unchanged value reaches no browser
-
+        if uid in self.models:
+            self.journal.log_lines(uid, lines)

@@ -45,14 +45,12 @@ def _percent(part: float | None, whole: float | None) -> float | None:
 
 
 def host_point(sample: HostSample) -> dict[str, float | None]:
-    gpus = sample.gpus
-    utilisations = [g.utilization_percent for g in gpus if g.utilization_percent is not None]
-    used = sum(g.memory_used_bytes or 0 for g in gpus)
-    total = sum(g.memory_total_bytes or 0 for g in gpus)
+    """The same figures as a stored host row gives the chart (its GPUs folded the same way)."""
+    gpus = sample.gpu_totals()
     return {"CPU %": sample.cpu_percent,
             "RAM %": _percent(sample.ram_used_bytes, sample.ram_total_bytes),
-            "GPU %": sum(utilisations) / len(utilisations) if utilisations else None,
-            "VRAM %": _percent(used, total) if gpus else None}
+            "GPU %": gpus.utilization_percent,
+            "VRAM %": _percent(gpus.memory_used_bytes, gpus.memory_total_bytes)}
 
 
 def model_point(sample: MetricsSample) -> dict[str, float | None]:

@@ -7,15 +7,15 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from protocol.messages import LogLine
+from protocol.messages import LogLevel, LogLine
 
-LEVELS = {"E": "errors", "W": "warnings", "I": "info", "D": "debug", "?": "other"}
+LEVELS: dict[LogLevel, str] = {"E": "errors", "W": "warnings", "I": "info", "D": "debug", "?": "other"}
 
 
 @dataclass(frozen=True)
 class LogFilter:
     uid: str | None = None  # None: every model
-    level: str | None = None  # one of LEVELS; None: every level
+    level: LogLevel | None = None  # None: every level
     text: str = ""  # case-insensitive substring
 
     def matches(self, uid: str, line: LogLine) -> bool:

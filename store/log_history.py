@@ -4,23 +4,21 @@ models printed before a restart, and whole for a download."""
 from __future__ import annotations
 
 from collections import Counter, deque
-from typing import Literal, cast
+from typing import cast
 
 from tortoise.queryset import QuerySet
 
 from db.log_record import LogRecord
-from protocol.messages import LogLine
+from protocol.messages import LogLevel, LogLine
 from store.deck import LOG_LINES_KEPT, ModelDeck
 from store.log_filter import LogFilter, kept_lines
-
-Level = Literal["I", "W", "E", "D", "?"]
 
 
 async def restore_logs(deck: ModelDeck) -> None:
     for uid in deck.models:
         rows = await LogRecord.filter(uid=uid).order_by("-id").limit(LOG_LINES_KEPT).values_list(
             "at", "level", "text")
-        lines = [LogLine(at=at, level=cast(Level, level), text=text) for at, level, text in reversed(rows)]
+        lines = [LogLine(at=at, level=cast(LogLevel, level), text=text) for at, level, text in reversed(rows)]
         deck.logs[uid] = deque(lines, maxlen=LOG_LINES_KEPT)
 
 
@@ -53,4 +51,4 @@ async def _older_than(uid: str, newest: list[LogLine]) -> list[LogLine]:
 
 async def _rows(query: QuerySet[LogRecord]) -> list[LogLine]:
     rows = await query.order_by("id").values_list("at", "level", "text")
-    return [LogLine(at=at, level=cast(Level, level), text=text) for at, level, text in rows]
+    return [LogLine(at=at, level=cast(LogLevel, level), text=text) for at, level, text in rows]

@@ -1,8 +1,11 @@
-"""What the UI shows of one model: its configuration, status and live figures, all bindable."""
+"""What the UI shows of one model: its configuration, status and live figures, all bindable.
+
+Only the deck (store/deck.py) assigns these fields; everything else reads them or asks the deck.
+"""
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from nicegui import binding
 
@@ -36,3 +39,31 @@ class ModelState:
     @property
     def name(self) -> str:
         return self.config.name
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status with what explains it: the part of a model's state that is kept in its database row."""
+
+    status: ModelStatus
+    exit_code: int | None = None
+    reason: str | None = None
+    last_lines: tuple[str, ...] = ()
+
+    @classmethod
+    def shown_by(cls, state: ModelState) -> StatusChange:
+        return cls(state.status, state.exit_code, state.reason, tuple(state.last_lines))
+
+    @property
+    def problem(self) -> str | None:
+        """Exit code and reason in one line; None when there is neither, or while starting (a starting
+        model's reason says what it waits for)."""
+        if self.status is ModelStatus.STARTING or (self.exit_code is None and not self.reason):
+            return None
+        code = "" if self.exit_code is None else f"exit code {self.exit_code}"
+        return " · ".join(part for part in (code, self.reason) if part)
+
+    @property
+    def is_crash(self) -> bool:
+        """An error with an exit code: a server that ran and died (a refused file has no exit code)."""
+        return self.status is ModelStatus.ERROR and self.exit_code is not None

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from db.retention import HOST_SAMPLES, METRIC_SAMPLES, cap_log_lines, delete_older, downsample
 from db.writes import DatabaseWriteError, writing
+from settings import DEFAULT
 from store.background import in_background
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RetentionPolicy:
     raw_for: timedelta = timedelta(hours=1)  # 1 s samples this recent are kept as they came
-    keep_for: timedelta = timedelta(days=7)  # samples, log lines, crashes and requests older than this go
-    log_lines_per_model: int = 10_000
+    keep_for: timedelta = timedelta(days=DEFAULT.history_days)  # samples, logs, crashes, requests older go
+    log_lines_per_model: int = DEFAULT.log_lines_per_model
     interval_s: float = 60.0
 
 

@@ -9,24 +9,23 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
-from live.feed import LinkState, RunnerFeed
+from live.feed import RunnerFeed
 from live.runner_client import RunnerClient
+from protocol.link import LinkState
 from protocol.messages import Event, SnapshotEvent
 from store.deck import ModelDeck
 from store.runner_control import NoRunner
-from store.sync import LiveSync
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def linked_runner(deck: ModelDeck, url: str, token: str, *, flush_interval: float = 0.2,
-                        heartbeat: float = 5.0) -> AsyncIterator[LiveSync]:
-    """While open, the deck's Start/Stop reach the runner and its events reach the deck and the DB."""
+async def linked_runner(deck: ModelDeck, url: str, token: str, *, heartbeat: float = 5.0) -> AsyncIterator[None]:
+    """While open, the deck's Start/Stop reach the runner and its events reach the deck (and so the journal)."""
     connected = asyncio.Event()
 
     def on_event(event: Event) -> None:
-        sync.apply(event)
+        deck.apply(event)
         if isinstance(event, SnapshotEvent):
             connected.set()
 
@@ -39,16 +38,14 @@ async def linked_runner(deck: ModelDeck, url: str, token: str, *, flush_interval
 
     async with aiohttp.ClientSession() as session:
         deck.runner = RunnerClient(url, token, session)
-        sync = LiveSync(deck, flush_interval=flush_interval)
         feed = RunnerFeed(url, token, session, on_event=on_event, on_link=on_link, heartbeat=heartbeat)
         tasks = [asyncio.create_task(feed.run(), name="runner-feed"),
-                 asyncio.create_task(sync.write_behind(), name="live-sync-writer"),
                  asyncio.create_task(autostart_once_connected(), name="autostart")]
         try:
-            yield sync
+            yield
         finally:
             deck.runner = NoRunner()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            deck.link.state = "not connected"
+            deck.link.state = LinkState.NOT_CONNECTED

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from protocol.link import LinkState
 from store.actor import LOCAL_ADMIN, Actor
 from store.deck import RunnerLink
 from ui.components.server_banner import server_banner
@@ -18,7 +19,8 @@ NAVIGATION = (("Models", "/"), ("Discover", "/discover"), ("Dashboard", "/dashbo
               ("Activity", "/activity"))
 ADMIN_NAVIGATION = (("Keys", "/keys"), ("Users", "/users"), ("Audit", "/audit"))
 TOUCH = "min-h-[44px] min-w-[44px]"  # the smallest comfortable target for a thumb
-LINK_ICONS = {"connected": "cloud_done", "reconnecting": "cloud_sync", "not connected": "cloud_off"}
+LINK_ICONS = {LinkState.CONNECTED: "cloud_done", LinkState.RECONNECTING: "cloud_sync",
+              LinkState.NOT_CONNECTED: "cloud_off"}
 PRIMARY = "#3b5bdb"
 
 

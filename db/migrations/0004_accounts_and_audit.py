@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from db.user_record import Role
+from protocol.role import Role
 from tortoise import fields
 
 class Migration(migrations.Migration):

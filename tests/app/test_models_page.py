@@ -52,10 +52,10 @@ async def test_duplicate_makes_a_unique_stopped_copy(user: User, second_user: Us
     await second_user.should_see("gamma copy")
     await until(lambda: len(deck_home.rows()) == 2)
     await choose(user, "duplicate", uid)
-    await second_user.should_see("gamma copy 2")
+    await second_user.should_see("gamma copy (2)")
     await until(lambda: len(deck_home.rows()) == 3)
     names = [r["name"] for r in deck_home.rows()]
-    assert names == ["gamma", "gamma copy", "gamma copy 2"]
+    assert names == ["gamma", "gamma copy", "gamma copy (2)"]
     copy = deck_home.row("gamma copy")
     assert copy["uid"] != uid
     assert copy["port"] is None  # two copies must not fight over one port

@@ -33,6 +33,7 @@ class DeckApp:
     host: str = "127.0.0.1"
     open_on_loopback: bool = True
     port: int = field(default_factory=free_port)
+    data_dir: Path | None = None  # default: home/data
     env: dict[str, str] = field(default_factory=dict)  # set on top of the tests' environment (PATH, ...)
     process: subprocess.Popen[bytes] | None = None
     extra_args: tuple[str, ...] = ()
@@ -50,9 +51,14 @@ class DeckApp:
         return self.home / "modeldeck.log"
 
     def start(self, within: float = 30.0) -> None:
+        self.launch()
+        self._wait_until_answering(within)
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the process and return at once (its output goes to `log_path`)."""
         self.models_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, str(ROOT / "main.py"), "--host", self.host, "--port", str(self.port),
-                   "--data-dir", str(self.home / "data"), "--model-dir", str(self.models_dir),
+                   "--data-dir", str(self.data_dir or self.home / "data"), "--model-dir", str(self.models_dir),
                    *(["--llama-server", str(self.llama_server)] if self.llama_server else []),
                    "--open-on-loopback" if self.open_on_loopback else "--no-open-on-loopback", *self.extra_args]
         env = {key: value for key, value in os.environ.items()  # the app as a person starts it, not under pytest
@@ -60,7 +66,7 @@ class DeckApp:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env={**env, **self.env, "PYTHONUNBUFFERED": "1"},
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_until_answering(within)
+        return self.process
 
     def _wait_until_answering(self, within: float) -> None:
         deadline = time.monotonic() + within

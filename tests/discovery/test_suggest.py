@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from discovery.metadata import read_gguf_info
-from discovery.suggest import NotAModelError, suggest_config, unique_name
+from discovery.suggest import NotAModelError, suggest_config
 from protocol.config import NAME_MAX
+from protocol.names import unique_name
 from tests.discovery.gguf_files import write_clip_projector
 from tests.tiny_gguf import write_tiny_llama
 

@@ -166,8 +166,8 @@ async def in_process(tmp_path: Path, binary: Path, configs: list[ModelConfig], *
     """For what needs the gateway's own knobs (options of Gateway, such as loading_every_s) or its objects."""
     await seed(tmp_path, configs, [])
     models_dir = Path(configs[0].model_path).parent if configs else tmp_path
-    async with open_database(tmp_path / "data" / "modeldeck.sqlite3"):
-        deck = ModelDeck()
+    deck = ModelDeck()
+    async with open_database(tmp_path / "data" / "modeldeck.sqlite3"), deck.journal.writing_behind():
         await deck.load()
         runner = await start_embedded_runner(llama_server=binary, model_dirs=[models_dir], allow_build=False)
         gateway = Gateway(deck, ApiKeys(), Activity(), open_=True, upstream=LocalServers(), start_timeout_s=30,

@@ -15,8 +15,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from live.feed import Backoff, LinkState, RunnerFeed
+from live.feed import Backoff, RunnerFeed
 from protocol import ModelStatus
+from protocol.link import LinkState
 from protocol.messages import MAX_FRAME_BYTES, Event, HostEvent, HostSample, ProcessState, SnapshotEvent, StatusEvent
 
 Script = Callable[[web.WebSocketResponse, int], Awaitable[None]]
@@ -127,7 +128,7 @@ async def test_a_frame_over_the_size_limit_costs_one_reconnect_not_the_task(feed
     assert isinstance(await recorder.next(), SnapshotEvent)
     assert isinstance(await recorder.next(), SnapshotEvent)  # reconnected, fresh snapshot
     assert feed.connects == 2
-    assert "reconnecting" in recorder.links and recorder.links[-1] == "connected"
+    assert LinkState.RECONNECTING in recorder.links and recorder.links[-1] is LinkState.CONNECTED
 
 
 async def test_a_runner_that_stops_answering_pings_is_left_and_retried(feed_against: FeedFactory) -> None:

@@ -1,4 +1,4 @@
-"""Crash rows as LiveSync writes them: one per time a model ends in error, not one per report of it."""
+"""Crash rows as the deck's journal writes them: one per time a model ends in error, not one per report of it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from protocol import ModelConfig, ModelStatus
 from protocol.messages import ProcessState, SnapshotEvent, StatusEvent
 from store.crashes import crash_timeline
 from store.deck import ModelDeck
-from store.sync import LiveSync
 
 
 @pytest.fixture
@@ -33,17 +32,17 @@ def process(uid: str, status: ModelStatus, exit_code: int | None = None, reason:
 
 async def test_a_crash_repeated_by_a_snapshot_is_recorded_once_and_the_next_crash_again(deck: ModelDeck) -> None:
     [uid] = deck.models
-    sync = LiveSync(deck)
-    sync.apply(StatusEvent(seq=1, process=process(uid, ModelStatus.RUNNING)))
-    sync.apply(StatusEvent(seq=2, process=process(uid, ModelStatus.ERROR, 137, "killed")))
-    await sync.flush()
+    deck.apply(StatusEvent(seq=1, process=process(uid, ModelStatus.STARTING)))
+    deck.apply(StatusEvent(seq=2, process=process(uid, ModelStatus.RUNNING)))
+    deck.apply(StatusEvent(seq=3, process=process(uid, ModelStatus.ERROR, 137, "killed")))
+    await deck.journal.flush()
     # a reconnect: the runner's snapshot still shows the same error
-    sync.apply(SnapshotEvent(seq=0, runner_id="r", processes=[process(uid, ModelStatus.ERROR, 137, "killed")]))
-    await sync.flush()
+    deck.apply(SnapshotEvent(seq=0, runner_id="r", processes=[process(uid, ModelStatus.ERROR, 137, "killed")]))
+    await deck.journal.flush()
     assert [(c.exit_code, c.reason, c.last_lines) for c in await crash_timeline(uid)] == [
         (137, "killed", ("E out of memory",))]
 
-    sync.apply(StatusEvent(seq=1, process=process(uid, ModelStatus.STARTING)))
-    sync.apply(StatusEvent(seq=2, process=process(uid, ModelStatus.ERROR, 1, "bad model file")))
-    await sync.flush()
+    deck.apply(StatusEvent(seq=1, process=process(uid, ModelStatus.STARTING)))
+    deck.apply(StatusEvent(seq=2, process=process(uid, ModelStatus.ERROR, 1, "bad model file")))
+    await deck.journal.flush()
     assert [c.exit_code for c in await crash_timeline(uid)] == [1, 137]  # newest first

@@ -12,7 +12,7 @@ from nicegui.testing import User
 from auth.accounts import Account
 from auth.gate import Gate
 from auth.middleware import SignInRequired
-from db.user_record import Role
+from protocol.role import Role
 from store.actor import SYSTEM
 from tests.app.conftest import DeckHome, make_home
 from tests.waiting import until

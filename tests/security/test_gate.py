@@ -11,7 +11,7 @@ from nicegui.testing import User
 
 from auth.gate import is_loopback
 from auth.middleware import is_public
-from db.user_record import Role
+from protocol.role import Role
 from settings import parse_settings
 from tests.app.conftest import DeckHome
 from tests.security.conftest import PASSWORD, make_account, on_page, running_gate, sign_in

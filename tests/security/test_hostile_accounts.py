@@ -6,7 +6,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from auth.middleware import safe_next
-from db.user_record import Role
+from protocol.role import Role
 from tests.security.conftest import PASSWORD, FakeClock, make_account, running_gate, sign_in
 from tests.security.hostile import hostile_inputs
 from tests.waiting import until

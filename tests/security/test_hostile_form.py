@@ -11,7 +11,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from db.user_record import Role
+from protocol.role import Role
 from store.form_validation import parse_env
 from tests.app.conftest import DeckHome
 from tests.security.conftest import make_account, sign_in

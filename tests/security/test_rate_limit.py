@@ -6,7 +6,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from auth.rate_limit import Limits, RateLimiter
-from db.user_record import Role
+from protocol.role import Role
 from tests.security.conftest import PASSWORD, FakeClock, make_account, on_page, running_gate
 from tests.waiting import until
 

@@ -12,8 +12,8 @@ from nicegui.testing import User
 
 from auth.accounts import AccountError, Accounts
 from db.database import open_database
-from db.user_record import Role
 from protocol import ModelConfig
+from protocol.role import Role
 from store import ModelDeck, StoreError, audit
 from store.actor import Actor
 from tests.app.conftest import DeckHome

@@ -7,7 +7,7 @@ from nicegui import core
 from nicegui.testing import User
 
 from auth.renewal import PASS_TTL_S, SessionRenewals
-from db.user_record import Role
+from protocol.role import Role
 from tests.security.conftest import FakeClock, make_account, sign_in
 
 

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from nicegui import ui
 
 from protocol.messages import GpuSample, HostSample
+from protocol.units import format_bytes
 from store.monitor import HostState, Totals
-from ui.components.figures import human_bytes
 
 
 def _share(used: int | None, total: int | None) -> str:
     if used is None or not total:
         return "-"
-    return f"{human_bytes(used)} / {human_bytes(total)} ({used * 100 / total:.0f} %)"
+    return f"{format_bytes(used)} / {format_bytes(total)} ({used * 100 / total:.0f} %)"
 
 
 def _gpu_line(gpu: GpuSample) -> str:

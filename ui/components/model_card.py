@@ -10,8 +10,9 @@ from nicegui import ui
 from discovery import FitEstimate
 from protocol import ModelStatus
 from protocol.messages import Placement
+from protocol.units import format_bytes
 from store.model_state import ModelState
-from ui.components.figures import human_bytes, rate
+from ui.components.figures import rate
 from ui.components.status_badge import StatusBadge
 
 
@@ -29,7 +30,7 @@ class CardActions(Protocol):
 def _file_line(state: ModelState) -> str:
     """The file's name, and its size once the catalog has read the file (the UI itself reads no disk)."""
     name = Path(state.config.model_path).name
-    return name if state.info is None else f"{name} · {human_bytes(state.info.file_size)}"
+    return name if state.info is None else f"{name} · {format_bytes(state.info.file_size)}"
 
 
 def _fit_line(fit: FitEstimate | None) -> str:
@@ -101,8 +102,8 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
         with ui.row().classes("text-sm gap-x-4 gap-y-0").bind_visibility_from(state, "status",
                                                                              lambda s: s == "running"):
             ui.label().bind_text_from(state, "figures", lambda f: rate(f and f.tokens_per_second, "tok/s"))
-            ui.label().bind_text_from(state, "figures", lambda f: f"RAM {human_bytes(f and f.rss_bytes)}")
-            ui.label().bind_text_from(state, "figures", lambda f: f"VRAM {human_bytes(f and f.vram_bytes)}"
+            ui.label().bind_text_from(state, "figures", lambda f: f"RAM {format_bytes(f and f.rss_bytes)}")
+            ui.label().bind_text_from(state, "figures", lambda f: f"VRAM {format_bytes(f and f.vram_bytes)}"
                                       ).bind_visibility_from(state, "figures", lambda f: bool(f and f.vram_bytes))
             ui.label().bind_text_from(state, "placement", placement_line).mark(f"placement-{uid}")
         if read_only:

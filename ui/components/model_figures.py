@@ -5,8 +5,9 @@ from __future__ import annotations
 from nicegui import ui
 
 from protocol.messages import MetricsSample
+from protocol.units import format_bytes
 from store.model_state import ModelState
-from ui.components.figures import human_bytes, rate
+from ui.components.figures import rate
 from ui.components.status_badge import StatusBadge
 
 
@@ -34,8 +35,8 @@ def model_figures(state: ModelState) -> None:
             ui.label().bind_text_from(state, "figures", lambda f: _count(
                 f and f.requests_processing, "in flight")).mark(f"requests-{uid}")
             ui.label().bind_text_from(state, "figures", _slots)
-            ui.label().bind_text_from(state, "figures", lambda f: f"RSS {human_bytes(f and f.rss_bytes)}")
-            ui.label().bind_text_from(state, "figures", lambda f: f"VRAM {human_bytes(f and f.vram_bytes)}"
+            ui.label().bind_text_from(state, "figures", lambda f: f"RSS {format_bytes(f and f.rss_bytes)}")
+            ui.label().bind_text_from(state, "figures", lambda f: f"VRAM {format_bytes(f and f.vram_bytes)}"
                                       ).bind_visibility_from(state, "figures", lambda f: bool(f and f.vram_bytes))
             ui.label().bind_text_from(state, "figures", lambda f: _count(
                 f and f.tokens_predicted_total, "tokens generated")).mark(f"generated-{uid}")

@@ -138,5 +138,5 @@ class ModelFormDialog(ui.dialog):
             ui.notify(str(exc), type="negative", multi_line=True)
             return
         self.close()
-        await self.catalog.describe(state)
+        await self.deck.describe(state.uid)
         ui.notify(f"Saved {config.name}", type="positive")

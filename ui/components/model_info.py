@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from discovery import GgufInfo, format_bytes
+from discovery import GgufInfo
+from protocol.units import format_bytes
 from store.model_state import ModelState
 
 

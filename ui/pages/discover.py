@@ -7,7 +7,8 @@ from pathlib import Path
 
 from nicegui import background_tasks, ui
 
-from discovery import FoundModel, format_bytes
+from discovery import FoundModel
+from protocol.units import format_bytes
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import metadata_table
 from ui.services import Services
@@ -32,14 +33,14 @@ def register(services: Services) -> None:
     @ui.page("/discover")
     def discover_page() -> None:
         def scan() -> None:
-            background_tasks.create(catalog.scan(), name="model folder scan")
+            background_tasks.create(deck.scan(), name="model folder scan")
 
         @ui.refreshable
         def listing() -> None:
             if catalog.result is None:
                 ui.label("Scanning the model folders…").classes("opacity-70")
                 return
-            unused = catalog.unconfigured()
+            unused = deck.unconfigured()
             if not unused:
                 ui.label("Every model in the folders is configured.").mark("all-configured")
             with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"):
@@ -57,7 +58,7 @@ def register(services: Services) -> None:
 
         with frame("Discover", services) as who:
             form = ModelFormDialog(services)
-            add = (lambda found: form.open_new(catalog.suggestion(found))) if who.is_admin else None
+            add = (lambda found: form.open_new(deck.suggestion(found))) if who.is_admin else None
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Discover").classes("text-2xl font-bold")
                 ui.button("Scan again", icon="refresh", on_click=scan).classes("min-h-[44px]").mark(

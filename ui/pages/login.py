@@ -12,7 +12,7 @@ from nicegui import app, ui
 from auth.accounts import AccountError
 from auth.gate import Gate, write_session
 from auth.middleware import safe_next
-from db.user_record import Role
+from protocol.role import Role
 from store import audit
 from ui.services import Services
 from ui.theme import page_look

@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from protocol.link import LinkState
 from store import ModelState, StoreError
+from store.deck import MayNotFit
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.components.crash_dialog import CrashDialog
 from ui.components.error_details import ErrorDetailsDialog
@@ -23,7 +25,6 @@ class PageActions:
     def __init__(self, services: Services) -> None:
         """Built inside the page: the dialogs are created once per page and shared by its cards."""
         self.deck = services.deck
-        self.catalog = services.catalog
         self.actor = services.actor  # asked at each action (inside _attempt): a session that ended cannot act
         self.form = ModelFormDialog(services)
         self.crash_dialog = CrashDialog()
@@ -42,13 +43,15 @@ class PageActions:
                 ui.notify(done, type="positive")
 
     async def start(self, state: ModelState) -> None:
-        """Start, but ask first when the model will likely not fit in the memory free now."""
-        await self.catalog.describe(state)
-        if state.fit is not None and not state.fit.fits:
-            self.confirm.ask(f"{state.name} may not fit: {state.fit.summary}. Start it anyway?", "Start anyway",
-                             lambda: self._attempt(lambda: self.deck.start(state.uid, actor=self.actor())))
-            return
-        await self._attempt(lambda: self.deck.start(state.uid, actor=self.actor()))
+        """Start; when the store says the model may not fit in the memory free now, ask the person first."""
+        async def start_or_ask() -> None:
+            try:
+                await self.deck.start(state.uid, actor=self.actor())
+            except MayNotFit as doubt:
+                self.confirm.ask(f"{doubt}. Start it anyway?", "Start anyway", lambda: self._attempt(
+                    lambda: self.deck.start(state.uid, actor=self.actor(), anyway=True)))
+
+        await self._attempt(start_or_ask)
 
     async def stop(self, state: ModelState) -> None:
         await self._attempt(lambda: self.deck.stop(state.uid, actor=self.actor()))
@@ -123,9 +126,9 @@ def register(services: Services) -> None:
                 if not read_only:
                     ui.button("Add model", icon="add", on_click=actions.form.open_new).classes("min-h-[44px]").mark(
                         "add-model")
-            ui.label().classes("text-sm text-warning").bind_text_from(
-                deck.link, "state", lambda s: "" if s == "connected" else f"The runner is {s}: models cannot start."
-            ).bind_visibility_from(deck.link, "state", lambda s: s != "connected")
+            ui.label().classes("text-sm text-warning").bind_text_from(deck.link, "state", lambda s: "" if (
+                s is LinkState.CONNECTED) else f"The runner is {s}: models cannot start."
+            ).bind_visibility_from(deck.link, "state", lambda s: s is not LinkState.CONNECTED)
             ui.label().classes("text-sm text-negative").bind_text_from(
                 deck.database, "problem", lambda p: f"Live updates are not being saved: {p} (retrying)" if p else ""
             ).bind_visibility_from(deck.database, "problem", bool).mark("database-problem")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from auth.accounts import AccountError
-from db.user_record import Role
+from protocol.role import Role
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.services import Services
 from ui.theme import admins_only, frame

@@ -1,0 +1,62 @@
+"""A real SQLite file on a real filesystem that fills up: the refusal reaches the app as a DatabaseWriteError
+(not the raw sqlite3 error a failed COMMIT raises), nothing of the refused transaction is written, and
+writing works again once space is freed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from db.database import open_database
+from db.log_record import insert_log_lines
+from db.writes import DatabaseWriteError, writing
+from tests.faults import SmallFilesystem, small_filesystem
+
+UID = "f" * 32
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[SmallFilesystem]:
+    with small_filesystem(tmp_path / "small") as fs:
+        yield fs
+
+
+@pytest.fixture
+async def db_file(small_fs: SmallFilesystem) -> AsyncIterator[Path]:
+    path = small_fs.path / "modeldeck.sqlite3"
+    async with open_database(path):
+        yield path
+
+
+async def write_lines(count: int, text: str = "x" * 1000) -> None:
+    """`count` log lines of about 1 kB in one transaction: enough new pages that SQLite must grow its files."""
+    at = datetime.now(UTC)
+    async with writing() as connection:
+        await insert_log_lines(connection, [(UID, at, "I", f"{n} {text}") for n in range(count)])
+
+
+def stored_lines(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return int(db.execute("SELECT count(*) FROM log_line").fetchone()[0])
+
+
+async def test_a_full_disk_is_a_database_write_error_and_writing_resumes_once_space_is_freed(
+        small_fs: SmallFilesystem, db_file: Path) -> None:
+    await write_lines(10)
+    small_fs.fill()
+    assert small_fs.full
+
+    with pytest.raises(DatabaseWriteError, match="full"):
+        await write_lines(500)
+    with pytest.raises(DatabaseWriteError, match="full"):  # and again: the connection is still usable
+        await write_lines(500)
+
+    small_fs.free()
+    await write_lines(500)
+    assert stored_lines(db_file) == 510  # the refused batches left nothing half-written
+
