@@ -40,7 +40,7 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
         yield settings.runner_url, settings.runner_token or ""
         return
     runner = await start_embedded_runner(llama_server=settings.llama_server, model_dirs=settings.allowed_model_dirs,
-                                         backend=settings.llama_backend)
+                                         work_dir=settings.runner_work_dir, backend=settings.llama_backend)
     try:
         yield runner.url, runner.token
     finally:

@@ -35,6 +35,11 @@ class Settings:
         return self.data_dir / "modeldeck.sqlite3"
 
     @property
+    def runner_work_dir(self) -> Path:
+        """The embedded runner's folder: each llama-server runs in an empty runner/<uid> of its own."""
+        return (self.data_dir / "runner").resolve()
+
+    @property
     def allowed_model_dirs(self) -> tuple[Path, ...]:
         return self.model_dirs or (self.data_dir / "models",)
 

@@ -1,8 +1,10 @@
 """A model configuration: everything needed to start one llama-server, validated at the boundary.
 
 The same pydantic model is filled by the form, stored by db/, and sent whole to the runner
-with each start command. Checks that need the server's settings (allowed model folders)
-live in `protocol.model_files`.
+with each start command. It checks form: lengths, control characters, look-alike dashes.
+Whether the flags and variables are allowed needs the runner's llama-server and the model
+folders (`protocol.launch_check`), and stays out of here on purpose: a configuration saved
+under an older list still loads, and says why it cannot start.
 """
 
 from __future__ import annotations
@@ -24,17 +26,6 @@ ALIASES_MAX = 16
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
 
-# Flags the runner sets itself, or that would let a browser choose what the host runs or exposes.
-FORBIDDEN_FLAGS = frozenset({
-    "--host", "--port", "-m", "--model", "--api-key", "--api-key-file", "-mu", "--model-url",
-    "-hf", "-hfr", "--hf-repo", "-hff", "--hf-file", "-hft", "--hf-token", "--models-dir",
-    "--ssl-key-file", "--ssl-cert-file", "--path", "--log-file", "-dr", "--docker-repo",
-    "--lora", "--lora-scaled", "--control-vector", "--control-vector-scaled", "-md", "--model-draft",
-    "--mmproj", "--mmproj-url", "--slot-save-path", "--chat-template-file", "-f", "--file",
-    "--grammar-file", "-jf", "--json-schema-file", "--props", "--webui", "--tools",
-})
-
-
 class RestartPolicy(StrEnum):
     NEVER = "never"
     ON_FAILURE = "on-failure"
@@ -48,29 +39,22 @@ def split_extra_args(text: str) -> list[str]:
         raise ValueError(f"cannot split the extra arguments: {exc}") from None
 
 
-def _flag_name(arg: str) -> str:
-    """The flag as llama-server reads it: it turns '_' into '-' in long flags (--api_key is --api-key)."""
-    return arg.split("=", 1)[0].replace("_", "-") if arg.startswith("--") else arg
-
-
 def _looks_like_a_dash(char: str) -> bool:
     """A dash that is not ASCII '-' (em dash, full-width hyphen, minus sign): a flag in disguise."""
     return char != "-" and (unicodedata.category(char) == "Pd" or char in "\u2212\ufe63\uff0d")
 
 
-def check_extra_args(args: list[str]) -> list[str]:
-    """Refuse flags the runner owns; refuse control characters. Arguments stay a list, never a shell line."""
+def check_arg_form(args: list[str]) -> list[str]:
+    """The form of an argument list: no control characters, sane lengths, flags written with ASCII dashes
+    (NFKC folds full-width forms such as U+FF0D into what they imitate). Never a shell line."""
     for arg in args:
         if "\x00" in arg or any(ord(ch) < 32 for ch in arg):
             raise ValueError("extra arguments may not contain control characters")
         if len(arg) > 1024:
             raise ValueError("an extra argument is longer than 1024 characters")
-        if arg and _looks_like_a_dash(arg[0]):
+        folded = unicodedata.normalize("NFKC", arg[:1])
+        if arg and (_looks_like_a_dash(arg[0]) or (folded.startswith("-") and arg[0] != "-")):
             raise ValueError(f"{arg[:32]!r} starts with a look-alike dash: write flags with the ASCII '-'")
-        # NFKC folds full-width and other compatibility forms (U+FF0D, U+FF48...) into the flag they imitate.
-        flag = _flag_name(unicodedata.normalize("NFKC", arg))
-        if flag in FORBIDDEN_FLAGS:
-            raise ValueError(f"{flag} is set by ModelDeck and cannot be an extra argument")
     if len(args) > 64:
         raise ValueError("at most 64 extra arguments")
     return args
@@ -168,7 +152,7 @@ class ModelConfig(BaseModel):
     @field_validator("extra_args")
     @classmethod
     def _safe_extra_args(cls, value: list[str]) -> list[str]:
-        return check_extra_args(value)
+        return check_arg_form(value)
 
     @field_validator("env")
     @classmethod
@@ -176,10 +160,6 @@ class ModelConfig(BaseModel):
         for key, val in value.items():
             if not ENV_NAME.fullmatch(key):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
-            if key.upper() in {"LD_PRELOAD", "LD_LIBRARY_PATH", "PATH", "LD_AUDIT"}:
-                raise ValueError(f"{key} cannot be set for a model")
-            if key.upper().startswith(("LLAMA_ARG_", "LLAMA_API_KEY")):  # llama-server reads its flags from these
-                raise ValueError(f"{key}: give llama-server options as extra arguments, not LLAMA_ARG_ variables")
             if "\x00" in val:
                 raise ValueError("environment values may not contain NUL bytes")
         return value

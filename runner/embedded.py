@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +32,14 @@ class EmbeddedRunner:
     token: str
     supervisor: Supervisor
     _site_runner: web.AppRunner
+    _temporary_work_dir: bool = False
 
     async def close(self) -> None:
         """Stop every model, then the HTTP server (so clients see the final statuses first)."""
         await self.supervisor.close()
         await self._site_runner.cleanup()
+        if self._temporary_work_dir:
+            shutil.rmtree(self.supervisor.work_dir, ignore_errors=True)
 
 
 async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -52,18 +57,21 @@ async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tup
 
 
 async def start_embedded_runner(*, llama_server: str | Path | None = None, model_dirs: Iterable[Path] = (),
-                                metrics_interval: float = 1.0, token: str | None = None,
-                                allow_build: bool = True, backend: LlamaBackend | None = None,
-                                timing: Timing | None = None) -> EmbeddedRunner:
+                                work_dir: Path | None = None, metrics_interval: float = 1.0,
+                                token: str | None = None, allow_build: bool = True,
+                                backend: LlamaBackend | None = None, timing: Timing | None = None) -> EmbeddedRunner:
     """Start a runner on 127.0.0.1 with a random free port and a fresh token.
 
     The llama-server binary is resolved in the background from the start (built for `backend`, or
     for the accelerator found, when allowed and nothing else is found), so the dashboard comes up at
-    once even on a fresh machine; start commands meanwhile wait for it.
+    once even on a fresh machine; start commands meanwhile wait for it. Each server runs in an empty
+    folder of its own under `work_dir` (default: a temporary folder, removed at close).
     """
     token = token or secrets.token_urlsafe(32)
+    temporary = work_dir is None
     binary = BinarySource(llama_server, allow_build=allow_build, backend=backend)
-    supervisor = Supervisor(binary, allowed_dirs=tuple(model_dirs), metrics_interval=metrics_interval, timing=timing)
+    supervisor = Supervisor(binary, work_dir=work_dir or Path(tempfile.mkdtemp(prefix="modeldeck-runner-")),
+                            allowed_dirs=tuple(model_dirs), metrics_interval=metrics_interval, timing=timing)
     app_runner, port = await serve(supervisor, token, "127.0.0.1", 0)
     return EmbeddedRunner(url=f"http://127.0.0.1:{port}", token=token, supervisor=supervisor,
-                          _site_runner=app_runner)
+                          _site_runner=app_runner, _temporary_work_dir=temporary)

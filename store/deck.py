@@ -24,6 +24,8 @@ from db.writes import DatabaseWriteError, writing
 from discovery import FitEstimate, FoundModel, ScanResult
 from protocol import ModelConfig, ModelStatus
 from protocol.config import new_uid
+from protocol.flags import FlagCatalog
+from protocol.launch_check import LaunchRefused, launch_problem
 from protocol.link import LinkState
 from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
 from protocol.messages import Event as RunnerEvent
@@ -73,6 +75,7 @@ class ModelDeck:
     def __init__(self, catalog: ModelCatalog | None = None, journal: Journal | None = None) -> None:
         self.models: dict[str, ModelState] = {}
         self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
+        self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.journal = journal or Journal()
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
@@ -98,9 +101,11 @@ class ModelDeck:
         self.models = {}
         for record in await ModelRecord.all().order_by("name"):
             shown = StatusChange(record.status, record.exit_code, record.reason, tuple(record.last_lines))
-            self.models[record.uid] = ModelState(
+            state = ModelState(
                 config=record.to_config(), status=shown.status, exit_code=shown.exit_code, reason=shown.reason,
                 last_lines=list(shown.last_lines), problem=shown.problem)
+            self._check_launch(state)
+            self.models[record.uid] = state
 
     def in_order(self) -> list[ModelState]:
         return sorted(self.models.values(), key=lambda state: state.name.casefold())
@@ -110,6 +115,21 @@ class ModelDeck:
             return self.models[uid]
         except KeyError:
             raise StoreError("that model no longer exists") from None
+
+    def launch_problem(self, config: ModelConfig) -> LaunchRefused | None:
+        """Why this configuration cannot start with the runner's llama-server; None if it can, or if the
+        runner has not said which flags it allows yet (then it answers at start)."""
+        return None if self.flags is None else launch_problem(config, self.flags, self.catalog.allowed_dirs)
+
+    def use_flags(self, catalog: FlagCatalog) -> None:
+        """The runner said which flags its llama-server has and allows: every card says whether it can start."""
+        self.flags = catalog
+        for state in self.models.values():
+            self._check_launch(state)
+
+    def _check_launch(self, state: ModelState) -> None:
+        problem = self.launch_problem(state.config)
+        state.blocked = None if problem is None else str(problem)
 
     def name_taken(self, name: str, uid: str | None = None) -> bool:
         """Another model (not `uid`) already answers to this name, as its name or one of its aliases."""
@@ -157,10 +177,12 @@ class ModelDeck:
         saved = record.to_config()
         if state is None:
             state = ModelState(config=saved)
+            self._check_launch(state)
             self.models[saved.uid] = state
             self.added.emit(state)
         else:
             state.config = saved
+            self._check_launch(state)
         return state
 
     async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
@@ -253,6 +275,8 @@ class ModelDeck:
         state = self.get(uid)
         if not state.status.can_start:
             raise StoreError(f"{state.name} is already {state.status}")
+        if state.blocked:  # the runner would refuse it: say why before any fit question
+            raise StoreError(f"{state.name} cannot start: {state.blocked}")
         return state
 
     async def _command(self, state: ModelState, pending: ModelStatus,

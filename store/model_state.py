@@ -24,6 +24,7 @@ class ModelState:
     reason: str | None = None
     last_lines: list[str] = field(default_factory=list)
     problem: str | None = None  # exit code and reason in one line, for the card
+    blocked: str | None = None  # why it cannot start with the runner's llama-server (a refused flag), if so
     pid: int | None = None
     port: int | None = None
     server_key: str | None = None  # the running server's own API key, for the gateway; never shown

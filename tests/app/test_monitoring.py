@@ -17,7 +17,8 @@ from nicegui.testing import User
 from store.deck import LOG_LINES_KEPT
 from store.history import Window
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, llama_servers, uid_of
+from tests.app.helpers import add_model, choose, uid_of
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 from ui.components.log_tail import LogTail

@@ -113,15 +113,26 @@ async def test_sigterm_ends_the_app_within_5_s_while_a_llama_server_hangs_and_ta
     app.start()
     assert app.process is not None
 
+    def listening(child: psutil.Process) -> bool:
+        """A llama-server loaded and serving (not the runner's short `llama-server --help` read, which may
+        end between the listing and this look)."""
+        try:
+            return child.name() == "llama-server" and bool(child.net_connections())
+        except psutil.NoSuchProcess:
+            return False
+
     def server() -> psutil.Process | None:
         children = psutil.Process(app.process.pid).children(recursive=True)  # type: ignore[union-attr]
-        return next((child for child in children if child.name() == "llama-server" and child.net_connections()),
-                    None)  # listening: loaded and serving
+        return next((child for child in children if listening(child)), None)
 
-    await until(lambda: server() is not None, within=20, message="the autostarted llama-server listens")
-    hung = server()
-    assert hung is not None
-    hung.suspend()  # SIGSTOP: it cannot act on SIGTERM any more, as if it hung
+    try:
+        await until(lambda: server() is not None, within=20, message="the autostarted llama-server listens")
+        hung = server()
+        assert hung is not None
+        hung.suspend()  # SIGSTOP: it cannot act on SIGTERM any more, as if it hung
+    except BaseException:
+        app.stop()  # no app (and no server) left behind by a failed test
+        raise
 
     app.process.send_signal(signal.SIGTERM)
     await ended(app, within=5)

@@ -34,6 +34,7 @@ from store.activity import Activity
 from store.actor import LOCAL_ADMIN
 from store.runner_link import linked_runner
 from tests.browser.deck_app import DeckApp, free_port
+from tests.processes import llama_servers as model_servers
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
 
@@ -131,18 +132,9 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def llama_servers(deck: Deck) -> list[psutil.Process]:
-    """The model servers of this deck (alive: not gone, not a zombie waiting to be reaped; a probe of the binary,
-    such as `llama-server --version`, is no model server)."""
+    """The model servers of this deck."""
     assert deck.app.process is not None
-    found = []
-    for process in psutil.Process(deck.app.process.pid).children(recursive=True):
-        try:
-            if (process.name() == "llama-server" and process.status() != psutil.STATUS_ZOMBIE
-                    and "--port" in process.cmdline()):
-                found.append(process)
-        except psutil.NoSuchProcess:
-            pass  # it ended while we looked
-    return found
+    return model_servers(deck.app.process.pid)
 
 
 async def upstream_json(http: aiohttp.ClientSession, deck: Deck, model: str, path: str) -> Any:

@@ -9,9 +9,10 @@ import aiohttp
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from tests.app.test_standalone_runner import TOKEN, StandaloneRunner, launch_runner, servers_of
+from tests.app.test_standalone_runner import TOKEN, StandaloneRunner, launch_runner
 from tests.gateway.conftest import Deck, DeckFactory, upstream_json
 from tests.gateway.test_streaming import leave_mid_stream, slot_busy
+from tests.processes import llama_servers
 from tests.waiting import eventually
 
 HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
@@ -39,7 +40,7 @@ async def test_the_gateway_reaches_a_model_through_its_runner(remote: Deck, runn
         model="tiny", messages=HELLO, max_tokens=20, temperature=0, stream=True,
         stream_options={"include_usage": True})]
     assert len(pieces) > 10 and pieces[-1].usage is not None and pieces[-1].usage.completion_tokens == 20
-    [server] = servers_of(runner)  # the runner's child, not the dashboard's
+    [server] = llama_servers(runner.process.pid)  # the runner's child, not the dashboard's
     arguments = server.cmdline()
     assert arguments[arguments.index("--host") + 1] == "127.0.0.1"
     assert (await upstream_json(http, remote, "tiny", "props"))["total_slots"] == 1

@@ -96,6 +96,9 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
         ui.label().classes("text-sm text-negative break-words").bind_text_from(
             state, "problem", lambda problem: problem or "").bind_visibility_from(state, "problem", bool).mark(
             f"problem-{uid}")
+        ui.label().classes("text-sm text-negative break-words").bind_text_from(
+            state, "blocked", lambda why: f"Cannot start: {why}. Edit it to fix." if why else "").bind_visibility_from(
+            state, "blocked", bool).mark(f"blocked-{uid}")
         waiting = ui.label().classes("text-sm opacity-80 break-words").mark(f"waiting-{uid}")  # for the binary, say
         waiting.bind_text_from(state, "reason", lambda reason: reason or "").bind_visibility_from(
             state, "reason", lambda reason: bool(reason) and state.status is ModelStatus.STARTING)
