@@ -18,8 +18,10 @@ from fastapi import FastAPI
 
 from auth.first_start import SetupToken, announce, base_url
 from db.database import open_database
+from gateway import Gateway
 from runner.embedded import start_embedded_runner
 from settings import Settings
+from store.activity import recording
 from store.log_history import restore_logs
 from store.retention import RetentionPolicy, keeping_history
 from store.runner_link import linked_runner
@@ -45,9 +47,10 @@ async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
         await runner.close()
 
 
-def modeldeck_lifespan(services: Services) -> Lifespan:
-    """Open: migrate and load the database, write the deck's journal behind, restore logs and accounts,
-    scan the model folders in the background, link to the runner. Close in reverse: nothing is lost."""
+def modeldeck_lifespan(services: Services, gateway: Gateway) -> Lifespan:
+    """Open: migrate and load the database, write the deck's journal behind, restore logs, accounts and API keys,
+    scan the model folders in the background, link to the runner, open the gateway. Close in reverse: nothing
+    is lost."""
     settings, deck, gate = services.settings, services.deck, services.gate
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
@@ -58,12 +61,14 @@ def modeldeck_lifespan(services: Services) -> Lifespan:
             await deck.load()
             await restore_logs(deck)
             await gate.accounts.load()
+            await gate.keys.load()
             if not gate.open:
                 gate.setup_token = SetupToken() if gate.accounts.empty else None
                 announce(base_url(settings.host, settings.port), gate.setup_token)
             first_scan = asyncio.create_task(deck.scan(), name="first model folder scan")
             try:
-                async with runner_address(settings) as (url, token), linked_runner(deck, url, token):
+                async with (runner_address(settings) as (url, token), linked_runner(deck, url, token),
+                            recording(services.activity), gateway.serving()):
                     yield
             finally:
                 first_scan.cancel()

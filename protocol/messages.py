@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 2): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 4): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -19,8 +19,10 @@ from protocol.status import ModelStatus
 
 LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" for a line without one
 
-PROTOCOL_VERSION = 3  # 2: the llama-server binary's state (`server` in the snapshot, `server` events)
-                      # 3: GET /v1/flags; a start with a refused argument or variable gets 409
+# 2: the llama-server binary's state (`server` in the snapshot, `server` events);
+# 3: GET /v1/flags; a start with a refused argument or variable gets 409;
+# 4: ProcessState.api_key, and the proxy route to a model's own server (the gateway)
+PROTOCOL_VERSION = 4
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
@@ -89,6 +91,8 @@ class ProcessState(_Message):
     restarts: int = 0
     metrics: MetricsSample | None = None
     placement: Placement | None = None  # once the server has loaded its model
+    # The server's own key for this spawn: only the runner and the dashboard's gateway hold it.
+    api_key: str | None = None
 
 
 class GpuSample(_Message):
