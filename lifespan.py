@@ -20,9 +20,11 @@ from fastapi import FastAPI
 
 from auth.first_start import SetupToken, announce, base_url
 from db.database import open_database
+from gateway import Gateway
 from runner.embedded import EmbeddedRunner, start_embedded_runner
 from settings import Settings
 from store import ModelDeck
+from store.activity import recording
 from store.database_health import reporting_writes, watch_file
 from store.log_history import restore_logs
 from store.retention import RetentionPolicy, keeping_history
@@ -72,10 +74,11 @@ async def final_states_recorded(deck: ModelDeck, runner: RunnerAddress) -> None:
         log.warning("shutting down: not every model's final state arrived within %.1f s", FINAL_STATES_S)
 
 
-def modeldeck_lifespan(services: Services) -> Lifespan:
+def modeldeck_lifespan(services: Services, gateway: Gateway) -> Lifespan:
     """Open: migrate and load the database (watched, every write's outcome shown), write the deck's journal
-    behind, restore logs and accounts, scan the model folders in the background, link to the runner. Close in
-    reverse, the embedded runner's models stopped while the feed still listens: nothing is lost."""
+    behind, restore logs, accounts and API keys, scan the model folders in the background, link to the runner,
+    record the gateway's activity, open the gateway. Close in reverse, the gateway first, then the embedded
+    runner's models stopped while the feed still listens: nothing is lost."""
     settings, deck, gate = services.settings, services.deck, services.gate
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
@@ -89,13 +92,16 @@ def modeldeck_lifespan(services: Services) -> Lifespan:
                 await deck.load()
                 await restore_logs(deck)
                 await gate.accounts.load()
+                await gate.keys.load()
                 if not gate.open:
                     gate.setup_token = SetupToken() if gate.accounts.empty else None
                     announce(base_url(settings.host, settings.port), gate.setup_token)
                 async with (in_background("first model folder scan", deck.scan),
-                            runner_address(settings) as runner, linked_runner(deck, runner.url, runner.token)):
+                            runner_address(settings) as runner, linked_runner(deck, runner.url, runner.token),
+                            recording(services.activity)):
                     try:
-                        yield
+                        async with gateway.serving():
+                            yield
                     finally:
                         await final_states_recorded(deck, runner)
 

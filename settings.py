@@ -29,6 +29,7 @@ class Settings:
     history_days: float = 7.0  # metrics, host samples, log lines and crashes older than this are removed
     log_lines_per_model: int = 10_000  # kept in the database; the newest win
     new_database: bool = False  # begin with an empty database where one was kept but has gone missing
+    start_timeout: float = 120.0  # seconds a gateway request waits for its model to start
 
     @property
     def db_path(self) -> Path:
@@ -87,10 +88,12 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
                         default=_on(_env("NEW_DATABASE"), DEFAULT.new_database),
                         help="where a database was kept but has gone missing, begin with an empty one instead of "
                              "refusing to start (MODELDECK_NEW_DATABASE)")
+    parser.add_argument("--start-timeout", type=float, default=float(_env("START_TIMEOUT") or DEFAULT.start_timeout),
+                        help="seconds a gateway request waits for its model to start (MODELDECK_START_TIMEOUT)")
     args = parser.parse_args(argv)
     model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p] or DEFAULT.model_dirs
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
                     llama_server=args.llama_server, llama_backend=args.llama_backend, runner_url=args.runner_url,
                     runner_token=args.runner_token, open_on_loopback=args.open_on_loopback,
                     history_days=args.history_days, log_lines_per_model=args.log_lines_per_model,
-                    new_database=args.new_database)
+                    new_database=args.new_database, start_timeout=args.start_timeout)

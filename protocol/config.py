@@ -17,9 +17,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 NAME_MAX = 64
+# Other names a client may ask for the model by (`"model": "gpt-4o"`): plain characters that survive URLs and JSON.
+ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+@-]{0,63}")
+ALIASES_MAX = 16
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
 
@@ -57,6 +60,26 @@ def check_arg_form(args: list[str]) -> list[str]:
     return args
 
 
+def check_aliases(aliases: list[str]) -> list[str]:
+    """Each alias plain (letters, digits and . _ : / + @ -, at most 64), no repeats ignoring case."""
+    if len(aliases) > ALIASES_MAX:
+        raise ValueError(f"at most {ALIASES_MAX} aliases")
+    seen: set[str] = set()
+    for alias in aliases:
+        if not ALIAS.fullmatch(alias):
+            raise ValueError(f"{alias[:70]!r} is not a valid alias: use 1 to 64 letters, digits and . _ : / + @ - "
+                             "(starting with a letter or digit)")
+        if alias.casefold() in seen:
+            raise ValueError(f"the alias {alias!r} is listed twice")
+        seen.add(alias.casefold())
+    return aliases
+
+
+def split_aliases(text: str) -> list[str]:
+    """Aliases as typed in the form: separated by commas or spaces."""
+    return [alias for alias in re.split(r"[,\s]+", text) if alias]
+
+
 def new_uid() -> str:
     """A fresh model identity (32 hex digits)."""
     return uuid.uuid4().hex
@@ -83,6 +106,7 @@ class ModelConfig(BaseModel):
     flash_attn: bool = False
     cache_type_k: str = "f16"
     cache_type_v: str = "f16"
+    aliases: list[str] = Field(default_factory=list)
     extra_args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     autostart: bool = False
@@ -98,6 +122,18 @@ class ModelConfig(BaseModel):
         if not value.isprintable():
             raise ValueError("the name may only contain printable characters")
         return value
+
+    @field_validator("aliases")
+    @classmethod
+    def _plain_aliases(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        name = info.data.get("name")  # validated before the aliases (declared first); absent when it was invalid
+        if isinstance(name, str) and name.casefold() in {alias.casefold() for alias in value}:
+            raise ValueError("an alias repeats the model's own name")
+        return check_aliases(value)
+
+    def names(self) -> list[str]:
+        """Every name a request may use for this model: its name, then its aliases."""
+        return [self.name, *self.aliases]
 
     @field_validator("model_path")
     @classmethod

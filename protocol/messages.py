@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 4): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 5): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -19,9 +19,11 @@ from protocol.status import ModelStatus
 
 LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" for a line without one
 
-PROTOCOL_VERSION = 4  # 2: the llama-server binary's state (`server` in the snapshot, `server` events)
-                      # 3: GET /v1/flags; a start with a refused argument or variable gets 409
-                      # 4: a pending restart is its own field (`restart`), no longer a note in the reason
+# 2: the llama-server binary's state (`server` in the snapshot, `server` events);
+# 3: GET /v1/flags; a start with a refused argument or variable gets 409;
+# 4: ProcessState.api_key, and the proxy route to a model's own server (the gateway);
+# 5: a pending restart is its own field (ProcessState.restart), no longer a note in the reason
+PROTOCOL_VERSION = 5
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
@@ -103,6 +105,8 @@ class ProcessState(_Message):
     metrics: MetricsSample | None = None
     placement: Placement | None = None  # once the server has loaded its model
     restart: PendingRestart | None = None  # with `error`: the runner will start it again
+    # The server's own key for this spawn: only the runner and the dashboard's gateway hold it.
+    api_key: str | None = None
 
 
 class GpuSample(_Message):

@@ -51,8 +51,9 @@ async def serve(supervisor: Supervisor, token: str, host: str, port: int) -> tup
     """Open the supervisor and serve it on host:port (0: any free port); returns the bound port."""
     await supervisor.open()
     app = create_app(supervisor, token)
+    # Handler cancellation: a client that goes away mid-request (a proxied generation) cancels its handler.
     app_runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=TRUSTED_IDLE_S,
-                               lingering_time=LINGER_S)
+                               lingering_time=LINGER_S, handler_cancellation=True)
     await app_runner.setup()
     sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     site = GuardedSite(app_runner, sock, app[GUARD])

@@ -11,16 +11,18 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from protocol.config import ModelConfig, RestartPolicy
+from protocol.flags import FlagCatalog
 from protocol.launch_check import LaunchRefused, check_launch
 from protocol.messages import LAST_LINES, LogLine, MetricsSample, PendingRestart, Placement, ProcessState
 from protocol.model_files import ModelFileError, resolve_model_file
@@ -40,6 +42,8 @@ HEALTH_POLL_MAX_S = 0.025
 STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
+# llama-server reads its --api-key from here: unlike an argument, the environment is not visible to other users.
+API_KEY_VARIABLE = "LLAMA_API_KEY"
 VERBOSITY_FLAGS = frozenset({"--verbosity", "--verbose"})  # by their first long spelling, as the catalog names them
 
 
@@ -109,6 +113,12 @@ def fresh_folder(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700, parents=True)
     return path
+
+
+def _sets(extra_args: list[str], catalog: FlagCatalog, canonical: Collection[str]) -> bool:
+    """Whether the extra arguments set one of these flags (by their first long spelling), in any spelling."""
+    return any((spec := catalog.find(arg)) is not None and spec.canonical in canonical
+               for arg in extra_args)
 
 
 StatusCallback = Callable[[ProcessState], None]
@@ -255,7 +265,8 @@ class ManagedServer:
         self.proc = proc
         self._placement = None
         self._record(parse_line(f"ModelDeck: started pid {proc.pid}: {' '.join(args)}"))
-        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC), reason=None)
+        self._set(pid=proc.pid, port=port, api_key=prepared.env[API_KEY_VARIABLE], started_at=datetime.now(UTC),
+                  reason=None)
         assert proc.output is not None
         reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
@@ -316,12 +327,15 @@ class ManagedServer:
         check_launch(config, catalog, self._allowed_dirs)
         work_dir = fresh_folder(self._work_root / config.uid)
         port = config.port or free_port()
-        args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
-        verbosity_set = any((spec := catalog.find(arg)) is not None and spec.canonical in VERBOSITY_FLAGS
-                            for arg in config.extra_args)
-        if self._binary.info.devices and not verbosity_set:
+        # What answers say in "model", rather than the file's path (unless the extra arguments name one).
+        alias = [] if _sets(config.extra_args, catalog, {"--alias"}) else ["--alias", config.name]
+        args = [str(binary), *alias, *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
+        if self._binary.info.devices and not _sets(config.extra_args, catalog, VERBOSITY_FLAGS):
             args += ["--log-verbosity", "4"]  # a GPU build says where the layers went only at this level
         env = server_environment(catalog.env, config.env, work_dir)
+        # After the allowlist's variables: the server answers only to the fresh key of this spawn, which no
+        # configuration can set or see (LLAMA_API_KEY is not on the allowlist).
+        env[API_KEY_VARIABLE] = secrets.token_urlsafe(32)
         return Command(args, env, await self._lifeline.group(), work_dir)
 
     async def _wait_ready(self, port: int) -> None:

@@ -5,6 +5,7 @@
   POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
   POST /v1/forget   ModelCommand  -> CommandReply    GET /v1/server/build-log?limit -> BuildLogReply
                                                      GET /v1/flags            -> FlagCatalog
+  ANY  /v1/models/{uid}/proxy/{path} -> the model's own server (behind the token, like every route)
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
 browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token,
@@ -35,6 +36,7 @@ from runner.binary import BinaryNotFound
 from runner.connections import ConnectionGuard
 from runner.events import Subscription
 from runner.flag_catalog import CatalogError
+from runner.model_proxy import add_proxy_route
 from runner.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -246,4 +248,5 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app.router.add_get("/v1/logs/{uid}", logs)
     app.router.add_get("/v1/server/build-log", build_log)
     app.router.add_get("/v1/events", events)
+    add_proxy_route(app, supervisor)
     return app

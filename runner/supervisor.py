@@ -263,7 +263,7 @@ class Supervisor:
         if pid is not None and (probe is None or probe.pid != pid):
             probe = self._probes[server.config.uid] = ProcessProbe(pid)
         return await scrape(self._session, port, probe, vram.get(pid) if pid is not None else None,
-                            limit_s=min(0.8, self._metrics_interval * 0.8))
+                            limit_s=min(0.8, self._metrics_interval * 0.8), api_key=server.state.api_key)
 
 
 def _log_event(uid: str, lines: list[LogLine], seq: int) -> LogEvent:

@@ -141,8 +141,13 @@ class ModelDeck:
         state.blocked = None if problem is None else str(problem)
 
     def name_taken(self, name: str, uid: str | None = None) -> bool:
+        """Another model (not `uid`) already answers to this name, as its name or one of its aliases."""
         folded = name.casefold()
-        return any(s.name.casefold() == folded and s.uid != uid for s in self.models.values())
+        return any(other.casefold() == folded for s in self.models.values() if s.uid != uid
+                   for other in s.config.names())
+
+    def _name_clash(self, config: ModelConfig) -> str | None:
+        return next((name for name in config.names() if self.name_taken(name, config.uid)), None)
 
     async def settled(self) -> None:
         """Wait until no model is starting, running or stopping: the runner's last word on each has arrived
@@ -170,8 +175,8 @@ class ModelDeck:
     async def save(self, config: ModelConfig, *, actor: Actor) -> ModelState:
         """Create a model, or update the one with this uid (a rename keeps its identity)."""
         _require_admin(actor, "edit models")
-        if self.name_taken(config.name, config.uid):
-            raise StoreError(f"a model named {config.name!r} already exists")
+        if (clash := self._name_clash(config)) is not None:
+            raise StoreError(f"a model named {clash!r} already exists (as a name or an alias)")
         state = self.models.get(config.uid)
         values = ModelRecord.config_values(config)
         try:
@@ -428,6 +433,7 @@ class ModelDeck:
         if not self._transition(state, change, resync=resync):
             return
         state.port, state.pid, state.placement = process.port, process.pid, process.placement
+        state.server_key = process.api_key
         if resync and process.metrics is not None:  # a status event repeats the sample its metrics event brought
             self._figures_arrived(process.uid, process.metrics)
 

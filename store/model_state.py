@@ -28,6 +28,7 @@ class ModelState:
     blocked: str | None = None  # why it cannot start with the runner's llama-server (a refused flag), if so
     pid: int | None = None
     port: int | None = None
+    server_key: str | None = None  # the running server's own API key, for the gateway; never shown
     info: GgufInfo | None = None  # the model file's metadata, once read
     fit: FitEstimate | None = None  # weights + KV cache against the memory free when last estimated
     figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample

@@ -2,7 +2,8 @@
 the work starts again after a pause (doubling while it keeps failing); cancellation ends it at once.
 
 Every long-lived task of the app (the journal's writer, the runner feed, autostart, the folder scan, retention,
-the database watch) runs through `supervised`, so one unexpected error costs a log line, never a part of the app.
+the database watch, the gateway's activity writer) runs through `supervised`, so one unexpected error costs a log
+line, never a part of the app.
 """
 
 from __future__ import annotations

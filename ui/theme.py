@@ -16,8 +16,9 @@ from ui.components.server_banner import server_banner
 from ui.services import Services
 from ui.toasts import failure_toasts
 
-NAVIGATION = (("Models", "/"), ("Discover", "/discover"), ("Dashboard", "/dashboard"), ("Logs", "/logs"))
-ADMIN_NAVIGATION = (("Users", "/users"), ("Audit", "/audit"))
+NAVIGATION = (("Models", "/"), ("Discover", "/discover"), ("Dashboard", "/dashboard"), ("Logs", "/logs"),
+              ("Activity", "/activity"))
+ADMIN_NAVIGATION = (("Keys", "/keys"), ("Users", "/users"), ("Audit", "/audit"))
 TOUCH = "min-h-[44px] min-w-[44px]"  # the smallest comfortable target for a thumb
 LINK_ICONS = {LinkState.CONNECTED: "cloud_done", LinkState.RECONNECTING: "cloud_sync",
               LinkState.NOT_CONNECTED: "cloud_off"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import psutil
 from nicegui import ui
 from nicegui.testing import User
 
@@ -54,11 +53,6 @@ async def choose(user: User, action: str, uid: str) -> None:
     user.find(marker=f"menu-{uid}").click()
     await user.should_see(marker=f"{action}-{uid}")
     user.find(marker=f"{action}-{uid}").click()
-
-
-def llama_servers() -> list[psutil.Process]:
-    """The llama-server processes this test started (children of this process)."""
-    return [p for p in psutil.Process().children(recursive=True) if p.name() == "llama-server"]
 
 
 async def open_flag_list(user: User, which: str = "flags") -> None:

@@ -13,7 +13,8 @@ from nicegui.testing import User
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, llama_servers, open_flag_list, uid_of
+from tests.app.helpers import add_model, choose, fill_form, open_flag_list, uid_of
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 

@@ -51,6 +51,12 @@ async def submit(user: User, deck_home: DeckHome, **values: object) -> None:
     ("env", "NOT A PAIR", "is not KEY=value"),
     ("env", "LD_PRELOAD=/tmp/x.so", "LD_PRELOAD cannot be set for a model"),
     ("env", "LLAMA_ARG_MCP_SERVERS_JSON={}", "LLAMA_ARG_MCP_SERVERS_JSON cannot be set for a model"),
+    ("env", "LLAMA_API_KEY=mine", "LLAMA_API_KEY cannot be set for a model"),
+    ("aliases", "gpt-4o, bad alias!", "'alias!' is not a valid alias"),
+    ("aliases", "gpt-4o GPT-4o", "the alias 'GPT-4o' is listed twice"),
+    ("aliases", "valid-name", "an alias repeats the model's own name"),
+    ("aliases", "-dash-first", "is not a valid alias"),
+    ("aliases", " ".join(f"a{i}" for i in range(17)), "at most 16 aliases"),
 ])
 async def test_invalid_field_gets_its_message(user: User, deck_home: DeckHome,
                                               field: str, value: object, message: str) -> None:
@@ -82,3 +88,16 @@ async def test_names_are_unique_ignoring_case(user: User, deck_home: DeckHome) -
     await submit(user, deck_home, name="llama")
     assert "already exists" in (field_error(user, "name") or "")
     assert [r["name"] for r in deck_home.rows()] == ["Llama"]
+
+
+async def test_aliases_are_saved_and_unique_across_every_name(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await add_model(user, deck_home, "llama", aliases="gpt-4o, local/llama")
+    assert deck_home.row("llama")["aliases"] == '["gpt-4o","local/llama"]'
+    for values in ({"aliases": "LOCAL/LLAMA"}, {"aliases": "Llama"}):
+        await submit(user, deck_home, **values)
+        assert "another model already answers to" in (field_error(user, "aliases") or ""), values
+        user.find(marker="form-cancel").click()
+    await submit(user, deck_home, name="GPT-4o")  # a name another model has as an alias
+    assert "already exists" in (field_error(user, "name") or "")
+    assert [row["name"] for row in deck_home.rows()] == ["llama"]

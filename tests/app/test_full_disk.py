@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, llama_servers, start_model, uid_of
+from tests.app.helpers import add_model, start_model, uid_of
 from tests.faults import SmallFilesystem, small_filesystem
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 
-PAGES = ("/", "/dashboard", "/logs", "/discover")
+PAGES = ("/", "/dashboard", "/logs", "/discover", "/activity", "/keys")
 
 
 @pytest.fixture

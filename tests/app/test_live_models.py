@@ -11,7 +11,8 @@ import pytest
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, llama_servers, start_model, uid_of
+from tests.app.helpers import add_model, choose, start_model, uid_of
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 

@@ -12,7 +12,8 @@ from nicegui.testing import User
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, llama_servers, start_model, uid_of
+from tests.app.helpers import add_model, choose, fill_form, start_model, uid_of
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 
@@ -54,6 +55,7 @@ async def test_an_old_database_is_upgraded_in_place(deck_home: DeckHome) -> None
     with closing(sqlite3.connect(deck_home.db_path)) as db:
         assert db.execute("SELECT name FROM sqlite_master WHERE name='gguf_file'").fetchall()
     assert deck_home.row("from-v1")["extra_args"] == '["--temp", "0"]'
+    assert deck_home.row("from-v1")["aliases"] == "[]"  # a configuration from before aliases has none
 
 
 async def test_a_read_only_database_shows_an_error_and_loses_nothing(user: User, deck_home: DeckHome) -> None:

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, fill_form, open_flag_list, start_model, stop_model, uid_of
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 
@@ -72,10 +72,6 @@ async def runner(llama_server_binary: Path, deck_home: DeckHome,
     await started.terminate()
 
 
-def servers_of(runner: StandaloneRunner) -> list[psutil.Process]:
-    return [p for p in psutil.Process(runner.process.pid).children() if p.name() == "llama-server"]
-
-
 async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwhile(
         runner: StandaloneRunner, deck_home: DeckHome) -> None:
     async with started_app() as user:
@@ -85,10 +81,10 @@ async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwh
         for name in ("kept", "changed"):
             user.find(marker=f"start-{uid_of(deck_home, name)}").click()
         await until(lambda: {r["status"] for r in deck_home.rows()} == {"running"}, within=20)
-    assert len(servers_of(runner)) == 2  # the app went away; the runner kept both
+    assert len(llama_servers(runner.process.pid)) == 2  # the app went away; the runner kept both
     # While no dashboard watches, one model is stopped: the app must learn it from the snapshot.
     assert runner.command("/v1/stop", {"uid": uid_of(deck_home, "changed")})["accepted"] is True
-    await until(lambda: len(servers_of(runner)) == 1, within=10)
+    await until(lambda: len(llama_servers(runner.process.pid)) == 1, within=10)
     assert deck_home.row("changed")["status"] == "running"  # stale until a dashboard reconnects
     async with started_app() as user:
         await user.open("/")

@@ -144,7 +144,9 @@ async def test_an_allowed_start_runs_in_its_own_empty_folder_with_a_clean_enviro
     assert Path(server.cwd()) == work
     env = server.environ()
     assert env["OMP_NUM_THREADS"] == "1" and env["HOME"] == env["TMPDIR"] == str(work)
-    assert set(env) <= {*ENV_ALLOWED, "HOME", "TMPDIR", "LD_LIBRARY_PATH"}  # no token, no SOME_SECRET
+    assert set(env) <= {*ENV_ALLOWED, "HOME", "TMPDIR", "LD_LIBRARY_PATH", "LLAMA_API_KEY"}  # no token, no SOME_SECRET
+    assert env["LLAMA_API_KEY"] == running.api_key  # its own key, added after the allowlist
+    assert "--alias" not in server.cmdline()  # the configuration's own -a names it
     assert list(work.iterdir()) == []  # llama-server, loaded and serving, wrote nothing, even in its own folder
     assert host.files() - before == {work}
     await runner.stop(config.uid)

@@ -34,6 +34,8 @@ class ModelFormDialog(ui.dialog):
             with ui.grid().classes("w-full gap-x-4 gap-y-1 grid-cols-1 sm:grid-cols-2"):
                 self._add("name", ui.input("Name"))
                 self._add("family", ui.input("Family"))
+                self._add("aliases", ui.input("Aliases (other names apps may ask for, comma-separated)")).classes(
+                    "sm:col-span-2")
                 self._add("model_path", ui.input("Model file (.gguf)")).classes("sm:col-span-2")
                 self.fit_line = ui.label().classes("text-sm sm:col-span-2").mark("form-fit")
                 self._add("port", ui.number("Port (empty: automatic)", min=1024, max=65535, precision=0))
@@ -104,6 +106,8 @@ class ModelFormDialog(ui.dialog):
             value: Any = getattr(config, name, None)
             if name == "extra_args":
                 value = shlex.join(value or [])
+            elif name == "aliases":
+                value = ", ".join(value or [])
             elif name == "env":
                 value = "\n".join(f"{k}={v}" for k, v in (value or {}).items())
             elif name == "restart_policy":
@@ -119,7 +123,8 @@ class ModelFormDialog(ui.dialog):
     async def update_fit(self) -> None:
         """Say whether the model, as configured in the form now, fits in the memory free now."""
         try:
-            config = ModelConfig.model_validate({**self.values(), "name": "fit", "extra_args": [], "env": {}})
+            config = ModelConfig.model_validate({**self.values(), "name": "fit", "aliases": [], "extra_args": [],
+                                                 "env": {}})
         except ValidationError:
             self.fit_line.text = ""
             return
@@ -138,7 +143,8 @@ class ModelFormDialog(ui.dialog):
         values = self.values()
         uid = self.editing.uid if self.editing else None
         config, errors = validate_form(values, allowed_dirs=self.allowed_dirs, flags=self.deck.flags,
-                                       name_taken=self.deck.name_taken(str(values.get("name", "")).strip(), uid))
+                                       name_taken=self.deck.name_taken(str(values.get("name", "")).strip(), uid),
+                                       alias_taken=lambda alias: self.deck.name_taken(alias, uid))
         for name, element in self.fields.items():
             if not isinstance(element, ui.switch):
                 element.error = errors.get(name)
