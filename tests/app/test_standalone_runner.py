@@ -52,7 +52,7 @@ class StandaloneRunner:
 
 async def launch_runner(binary: Path, models_dir: Path, port: int = 0) -> StandaloneRunner:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN,
+        sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), f"--token={TOKEN}",
         "--llama-server", str(binary), "--model-dir", str(models_dir), "--no-build",
         "--work-dir", str(models_dir.parent / "runner-work"),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE)
