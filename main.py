@@ -13,24 +13,32 @@ from auth.gate import Gate, is_loopback
 from auth.middleware import SignInRequired
 from auth.session_secret import load_or_create_secret
 from db.database import DatabaseUnavailable, check_database
+from gateway import Gateway, LocalServers, ThroughRunner, serve_first
 from lifespan import install_lifespan, modeldeck_lifespan
 from settings import Settings, parse_settings
 from store import ModelDeck
 from store.catalog import ModelCatalog
 from ui import pwa
-from ui.pages import account, audit, dashboard, discover, login, logs, models, users
+from ui.pages import account, activity, audit, dashboard, discover, keys, login, logs, models, users
 from ui.services import Services
 from ui.theme import name_the_loading_bar
 
-PAGES = (models, discover, dashboard, logs, login, account, users, audit)
+PAGES = (models, discover, dashboard, logs, activity, login, account, keys, users, audit)
 
 
 def build(settings: Settings) -> Services:
     catalog = ModelCatalog(settings.allowed_model_dirs)
-    services = Services(deck=ModelDeck(catalog), catalog=catalog,
+    deck = ModelDeck(catalog)
+    services = Services(deck=deck, catalog=catalog,
                         gate=Gate(open=settings.open_on_loopback and is_loopback(settings.host)), settings=settings)
     app.add_middleware(SignInRequired, gate=services.gate)
-    install_lifespan(app, modeldeck_lifespan(services))
+    # Servers of the embedded runner are on our loopback; a standalone runner's are reached through it.
+    upstream = ThroughRunner(settings.runner_url, settings.runner_token or "") if settings.runner_url else (
+        LocalServers())
+    gateway = Gateway(deck, services.gate.keys, services.activity, open_=services.gate.open, upstream=upstream,
+                      start_timeout_s=settings.start_timeout)
+    serve_first(app, gateway)  # /v1/ and /upstream/ never reach NiceGUI's middlewares
+    install_lifespan(app, modeldeck_lifespan(services, gateway))
     # What exists once started (NiceGUI, pydantic, the store) lives as long as the process: frozen, a full
     # garbage collection during a log burst no longer rescans it (200 ms pauses -> a few ms, bench/log_burst.py).
     app.on_startup(gc.freeze)
@@ -45,7 +53,7 @@ def main() -> None:
     simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # tests: settings from env vars only
     settings = parse_settings([] if simulated else None)
     try:  # before anything is served: a folder nobody can write to is said at once, not found out later
-        check_database(settings.db_path)
+        check_database(settings.db_path, new_database=settings.new_database)
     except DatabaseUnavailable as exc:
         sys.exit(f"ModelDeck cannot start: {exc}")
     build(settings)

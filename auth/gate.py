@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from nicegui import app
 
 from auth.accounts import Account, Accounts
+from auth.api_keys import ApiKeys
 from auth.first_start import SetupToken
 from auth.rate_limit import RateLimiter
 from auth.renewal import SessionRenewals
@@ -34,6 +35,7 @@ def is_loopback(host: str) -> bool:
 class Gate:
     open: bool  # loopback-only and open there: everyone is the local admin, no sign-in
     accounts: Accounts = field(default_factory=Accounts)
+    keys: ApiKeys = field(default_factory=ApiKeys)  # for apps: the gateway (and the management API)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     setup_token: SetupToken | None = None  # while no account exists
     renewals: SessionRenewals = field(default_factory=SessionRenewals)

@@ -74,9 +74,9 @@ async def standalone_runner(binary: Path, model_dir: Path) -> AsyncIterator[tupl
     """`python -m runner` in its own process; yields its URL and token."""
     token = secrets.token_urlsafe(16)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "runner", "--port", "0", "--token", token, "--llama-server", str(binary),
-        "--model-dir", str(model_dir), "--no-build", "--log-level", "WARNING", stdout=subprocess.PIPE,
-        cwd=ROOT)
+        sys.executable, "-m", "runner", "--port", "0", f"--token={token}", "--llama-server", str(binary),
+        "--model-dir", str(model_dir), "--work-dir", str(model_dir.parent / "runner-work"), "--no-build",
+        "--log-level", "WARNING", stdout=subprocess.PIPE, cwd=ROOT)
     try:
         assert proc.stdout is not None
         first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()

@@ -25,6 +25,7 @@ class ModelRecord(Model):
     flash_attn = fields.BooleanField(default=False)
     cache_type_k = fields.CharField(max_length=16, default="f16")
     cache_type_v = fields.CharField(max_length=16, default="f16")
+    aliases: Any = fields.JSONField(default=list, db_default="[]")  # rows from before aliases get none
     extra_args: Any = fields.JSONField(default=list)
     env: Any = fields.JSONField(default=dict)
     autostart = fields.BooleanField(default=False)

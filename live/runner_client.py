@@ -6,6 +6,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from protocol import ModelConfig
+from protocol.flags import FlagCatalog
 from protocol.messages import BuildLogReply, CommandReply, ModelCommand, StartCommand
 
 COMMAND_TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -52,3 +53,15 @@ class RunnerClient:
             return [], f"the runner is unreachable ({exc.__class__.__name__})"
         except ValidationError:
             return [], "the runner sent an answer we do not understand"
+
+    async def flags(self) -> FlagCatalog | None:
+        """The runner's llama-server flags and ModelDeck's decision on each; None while it cannot say
+        (no binary built yet, unreachable, an answer we do not understand)."""
+        try:
+            async with self.session.get(f"{self.base_url}/v1/flags", headers=self.headers,
+                                        timeout=COMMAND_TIMEOUT) as response:
+                if response.status != 200:
+                    return None
+                return FlagCatalog.model_validate_json(await response.read())
+        except (aiohttp.ClientError, TimeoutError, ValidationError):
+            return None

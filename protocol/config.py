@@ -1,8 +1,10 @@
 """A model configuration: everything needed to start one llama-server, validated at the boundary.
 
 The same pydantic model is filled by the form, stored by db/, and sent whole to the runner
-with each start command. Checks that need the server's settings (allowed model folders)
-live in `protocol.model_files`.
+with each start command. It checks form: lengths, control characters, look-alike dashes.
+Whether the flags and variables are allowed needs the runner's llama-server and the model
+folders (`protocol.launch_check`), and stays out of here on purpose: a configuration saved
+under an older list still loads, and says why it cannot start.
 """
 
 from __future__ import annotations
@@ -15,22 +17,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 NAME_MAX = 64
+# Other names a client may ask for the model by (`"model": "gpt-4o"`): plain characters that survive URLs and JSON.
+ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+@-]{0,63}")
+ALIASES_MAX = 16
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
-
-# Flags the runner sets itself, or that would let a browser choose what the host runs or exposes.
-FORBIDDEN_FLAGS = frozenset({
-    "--host", "--port", "-m", "--model", "--api-key", "--api-key-file", "-mu", "--model-url",
-    "-hf", "-hfr", "--hf-repo", "-hff", "--hf-file", "-hft", "--hf-token", "--models-dir",
-    "--ssl-key-file", "--ssl-cert-file", "--path", "--log-file", "-dr", "--docker-repo",
-    "--lora", "--lora-scaled", "--control-vector", "--control-vector-scaled", "-md", "--model-draft",
-    "--mmproj", "--mmproj-url", "--slot-save-path", "--chat-template-file", "-f", "--file",
-    "--grammar-file", "-jf", "--json-schema-file", "--props", "--webui", "--tools",
-})
-
 
 class RestartPolicy(StrEnum):
     NEVER = "never"
@@ -45,32 +39,45 @@ def split_extra_args(text: str) -> list[str]:
         raise ValueError(f"cannot split the extra arguments: {exc}") from None
 
 
-def _flag_name(arg: str) -> str:
-    """The flag as llama-server reads it: it turns '_' into '-' in long flags (--api_key is --api-key)."""
-    return arg.split("=", 1)[0].replace("_", "-") if arg.startswith("--") else arg
-
-
 def _looks_like_a_dash(char: str) -> bool:
     """A dash that is not ASCII '-' (em dash, full-width hyphen, minus sign): a flag in disguise."""
     return char != "-" and (unicodedata.category(char) == "Pd" or char in "\u2212\ufe63\uff0d")
 
 
-def check_extra_args(args: list[str]) -> list[str]:
-    """Refuse flags the runner owns; refuse control characters. Arguments stay a list, never a shell line."""
+def check_arg_form(args: list[str]) -> list[str]:
+    """The form of an argument list: no control characters, sane lengths, flags written with ASCII dashes
+    (NFKC folds full-width forms such as U+FF0D into what they imitate). Never a shell line."""
     for arg in args:
         if "\x00" in arg or any(ord(ch) < 32 for ch in arg):
             raise ValueError("extra arguments may not contain control characters")
         if len(arg) > 1024:
             raise ValueError("an extra argument is longer than 1024 characters")
-        if arg and _looks_like_a_dash(arg[0]):
+        folded = unicodedata.normalize("NFKC", arg[:1])
+        if arg and (_looks_like_a_dash(arg[0]) or (folded.startswith("-") and arg[0] != "-")):
             raise ValueError(f"{arg[:32]!r} starts with a look-alike dash: write flags with the ASCII '-'")
-        # NFKC folds full-width and other compatibility forms (U+FF0D, U+FF48...) into the flag they imitate.
-        flag = _flag_name(unicodedata.normalize("NFKC", arg))
-        if flag in FORBIDDEN_FLAGS:
-            raise ValueError(f"{flag} is set by ModelDeck and cannot be an extra argument")
     if len(args) > 64:
         raise ValueError("at most 64 extra arguments")
     return args
+
+
+def check_aliases(aliases: list[str]) -> list[str]:
+    """Each alias plain (letters, digits and . _ : / + @ -, at most 64), no repeats ignoring case."""
+    if len(aliases) > ALIASES_MAX:
+        raise ValueError(f"at most {ALIASES_MAX} aliases")
+    seen: set[str] = set()
+    for alias in aliases:
+        if not ALIAS.fullmatch(alias):
+            raise ValueError(f"{alias[:70]!r} is not a valid alias: use 1 to 64 letters, digits and . _ : / + @ - "
+                             "(starting with a letter or digit)")
+        if alias.casefold() in seen:
+            raise ValueError(f"the alias {alias!r} is listed twice")
+        seen.add(alias.casefold())
+    return aliases
+
+
+def split_aliases(text: str) -> list[str]:
+    """Aliases as typed in the form: separated by commas or spaces."""
+    return [alias for alias in re.split(r"[,\s]+", text) if alias]
 
 
 def new_uid() -> str:
@@ -99,6 +106,7 @@ class ModelConfig(BaseModel):
     flash_attn: bool = False
     cache_type_k: str = "f16"
     cache_type_v: str = "f16"
+    aliases: list[str] = Field(default_factory=list)
     extra_args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     autostart: bool = False
@@ -114,6 +122,18 @@ class ModelConfig(BaseModel):
         if not value.isprintable():
             raise ValueError("the name may only contain printable characters")
         return value
+
+    @field_validator("aliases")
+    @classmethod
+    def _plain_aliases(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        name = info.data.get("name")  # validated before the aliases (declared first); absent when it was invalid
+        if isinstance(name, str) and name.casefold() in {alias.casefold() for alias in value}:
+            raise ValueError("an alias repeats the model's own name")
+        return check_aliases(value)
+
+    def names(self) -> list[str]:
+        """Every name a request may use for this model: its name, then its aliases."""
+        return [self.name, *self.aliases]
 
     @field_validator("model_path")
     @classmethod
@@ -132,7 +152,7 @@ class ModelConfig(BaseModel):
     @field_validator("extra_args")
     @classmethod
     def _safe_extra_args(cls, value: list[str]) -> list[str]:
-        return check_extra_args(value)
+        return check_arg_form(value)
 
     @field_validator("env")
     @classmethod
@@ -140,10 +160,6 @@ class ModelConfig(BaseModel):
         for key, val in value.items():
             if not ENV_NAME.fullmatch(key):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
-            if key.upper() in {"LD_PRELOAD", "LD_LIBRARY_PATH", "PATH", "LD_AUDIT"}:
-                raise ValueError(f"{key} cannot be set for a model")
-            if key.upper().startswith(("LLAMA_ARG_", "LLAMA_API_KEY")):  # llama-server reads its flags from these
-                raise ValueError(f"{key}: give llama-server options as extra arguments, not LLAMA_ARG_ variables")
             if "\x00" in val:
                 raise ValueError("environment values may not contain NUL bytes")
         return value

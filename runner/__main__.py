@@ -1,4 +1,5 @@
-"""Standalone runner: ``python -m runner --host H --port P --token T [--llama-server PATH] [--model-dir DIR ...]``.
+"""Standalone runner: ``python -m runner --host H --port P --token T [--llama-server PATH] [--model-dir DIR ...]
+[--work-dir DIR]``.
 
 Runs until SIGINT or SIGTERM, then stops every llama-server it started. Without --token (or
 MODELDECK_RUNNER_TOKEN) a fresh token is generated and printed once.
@@ -23,6 +24,7 @@ from runner.embedded import serve
 from runner.supervisor import Supervisor
 
 log = logging.getLogger("runner")
+DEFAULT_WORK_DIR = Path("~/.cache/modeldeck/runner").expanduser()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -34,6 +36,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--llama-server", type=Path, default=None, help="llama-server binary")
     parser.add_argument("--model-dir", type=Path, action="append", default=[], dest="model_dirs",
                         help="allowed model folder, repeatable (none given: no folder check)")
+    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
+                        help=f"each llama-server runs in an empty folder of its own under this one "
+                             f"(default {DEFAULT_WORK_DIR})")
     parser.add_argument("--metrics-interval", type=float, default=1.0, help="seconds between samples")
     parser.add_argument("--no-build", action="store_true", help="never build llama-server from source")
     parser.add_argument("--llama-backend", type=LlamaBackend, choices=list(LlamaBackend),
@@ -46,7 +51,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 async def run(args: argparse.Namespace) -> None:
     token = args.token or secrets.token_urlsafe(32)
     binary = BinarySource(args.llama_server, allow_build=not args.no_build, backend=args.llama_backend)
-    supervisor = Supervisor(binary, allowed_dirs=tuple(args.model_dirs), metrics_interval=args.metrics_interval)
+    supervisor = Supervisor(binary, work_dir=args.work_dir.expanduser().resolve(), allowed_dirs=tuple(args.model_dirs),
+                            metrics_interval=args.metrics_interval)
     app_runner, port = await serve(supervisor, token, args.host, args.port)
     # The first line is machine-readable so a parent process (or a test) can find the port.
     print(f"runner listening on http://{args.host}:{port}", flush=True)

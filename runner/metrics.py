@@ -165,18 +165,21 @@ class ServerProbe:
             return None, None
 
 
-async def _get(session: aiohttp.ClientSession, url: str, limit_s: float) -> tuple[int, str, float]:
+async def _get(session: aiohttp.ClientSession, url: str, headers: dict[str, str],
+               limit_s: float) -> tuple[int, str, float]:
     """Status, body, and the monotonic time the answer came (llama-server answers between two decode steps)."""
-    async with session.get(url, timeout=aiohttp.ClientTimeout(total=limit_s)) as response:
+    async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=limit_s)) as response:
         return response.status, await response.text(), time.monotonic()
 
 
 async def scrape(session: aiohttp.ClientSession, port: int, probe: ServerProbe | None,
-                 vram_bytes: int | None = None, limit_s: float = 0.8) -> MetricsSample:
-    """One sample of the server on `port`; /metrics and /slots are fetched concurrently."""
+                 vram_bytes: int | None = None, *, limit_s: float = 0.8, api_key: str | None = None) -> MetricsSample:
+    """One sample of the server on `port` (answering to `api_key`); /metrics and /slots are fetched concurrently."""
     base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     metrics_answer, slots_answer = await asyncio.gather(
-        _get(session, f"{base}/metrics", limit_s), _get(session, f"{base}/slots", limit_s), return_exceptions=True)
+        _get(session, f"{base}/metrics", headers, limit_s), _get(session, f"{base}/slots", headers, limit_s),
+        return_exceptions=True)
     values: dict[str, float] = {}
     if isinstance(metrics_answer, tuple) and metrics_answer[0] == 200:
         values = parse_prometheus(metrics_answer[1])

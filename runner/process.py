@@ -11,19 +11,24 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
+import shutil
 import signal
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from protocol.config import ModelConfig, RestartPolicy
-from protocol.messages import LAST_LINES, LogLine, MetricsSample, Placement, ProcessState
-from protocol.model_files import ModelFileError, check_arg_paths, resolve_model_file
+from protocol.flags import FlagCatalog
+from protocol.launch_check import LaunchRefused, check_launch
+from protocol.messages import LAST_LINES, LogLine, MetricsSample, PendingRestart, Placement, ProcessState
+from protocol.model_files import ModelFileError, resolve_model_file
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
+from runner.flag_catalog import read_catalog
 from runner.lifeline import Lifeline
 from runner.logs import LogBuffer, duration, exit_line, exit_reason, own_line, parse_line, read_placement
 from runner.spawn import Child, spawn
@@ -37,7 +42,9 @@ HEALTH_POLL_MAX_S = 0.025
 STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
-VERBOSITY_FLAGS = frozenset({"-lv", "--log-verbosity", "-v", "--verbose", "--log-verbose"})
+# llama-server reads its --api-key from here: unlike an argument, the environment is not visible to other users.
+API_KEY_VARIABLE = "LLAMA_API_KEY"
+VERBOSITY_FLAGS = frozenset({"--verbosity", "--verbose"})  # by their first long spelling, as the catalog names them
 
 
 @dataclass(frozen=True)
@@ -85,21 +92,57 @@ async def health_ok(port: int, limit_s: float = 1.0) -> bool:
             writer.close()
 
 
+# From the runner's own environment, besides the allowlisted variables: where a CUDA or ROCm build that
+# is not static finds its libraries. The operator set it when starting ModelDeck; no browser can.
+INHERITED = ("LD_LIBRARY_PATH",)
+
+
+def server_environment(allowed: Mapping[str, str], config_env: Mapping[str, str], work_dir: Path) -> dict[str, str]:
+    """llama-server's whole environment: the allowlisted variables (the runner's, then the configuration's
+    over them), the loader path the operator set, and HOME and TMPDIR in its own empty folder. Nothing
+    else of the runner's (its token, the dashboard's settings) and no LLAMA_ARG_* steering its flags."""
+    env = {key: os.environ[key] for key in (*allowed, *INHERITED) if key in os.environ}
+    env.update(config_env)
+    env.update(HOME=str(work_dir), TMPDIR=str(work_dir))
+    return env
+
+
+def fresh_folder(path: Path) -> Path:
+    """An empty folder only the runner's user can enter (whatever a previous run left there is removed);
+    it is removed again when the server has exited."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(mode=0o700, parents=True)
+    return path
+
+
+def _sets(extra_args: list[str], catalog: FlagCatalog, canonical: Collection[str]) -> bool:
+    """Whether the extra arguments set one of these flags (by their first long spelling), in any spelling."""
+    return any((spec := catalog.find(arg)) is not None and spec.canonical in canonical
+               for arg in extra_args)
+
+
 StatusCallback = Callable[[ProcessState], None]
 LogCallback = Callable[[str, LogLine], None]
-Command = tuple[list[str], dict[str, str], int]  # argument list, environment, process group to join
+
+
+class Command(NamedTuple):
+    args: list[str]
+    env: dict[str, str]
+    group: int  # the process group to join (the keeper's)
+    cwd: Path
 
 
 class ManagedServer:
     """The runner's handle on one model configuration (by uid) and, while it runs, its process."""
 
     def __init__(self, config: ModelConfig, *, binary: BinarySource, lifeline: Lifeline,
-                 allowed_dirs: tuple[Path, ...], on_status: StatusCallback, on_log: LogCallback,
+                 allowed_dirs: tuple[Path, ...], work_root: Path, on_status: StatusCallback, on_log: LogCallback,
                  timing: Timing | None = None, log_lines: int = 2000) -> None:
         self.config = config
         self._binary = binary
         self._lifeline = lifeline
         self._allowed_dirs = allowed_dirs
+        self._work_root = work_root  # the runner's work folder; this server's own is work_root/uid
         self._on_status = on_status
         self._on_log = on_log
         self._timing = timing or Timing()
@@ -178,10 +221,9 @@ class ManagedServer:
                               last_lines=ended.last_lines, metrics=None)
                     return
                 delay = min(self._timing.backoff_base_s * 2 ** (failures - 1), self._timing.backoff_cap_s)
-                self._set(status=ModelStatus.ERROR, pid=None, exit_code=ended.returncode,
-                          reason=f"{ended.reason} (restarting in {delay:.1f} s, "
-                                 f"attempt {failures} of {self.config.restart_limit})",
-                          last_lines=ended.last_lines, metrics=None)
+                self._set(status=ModelStatus.ERROR, pid=None, exit_code=ended.returncode, reason=ended.reason,
+                          last_lines=ended.last_lines, metrics=None,
+                          restart=PendingRestart(delay_s=delay, attempt=failures, limit=self.config.restart_limit))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)  # backoff, cut short by stop
                 if self._stop.is_set():
@@ -209,21 +251,23 @@ class ManagedServer:
         """One process from spawn to exit; None when it ended because stop was asked."""
         try:
             prepared = await self._prepare()
-        except (ModelFileError, OSError, RuntimeError) as exc:
+        except (ModelFileError, LaunchRefused, OSError, RuntimeError) as exc:
             raise Refused(str(exc)) from exc
         if prepared is None:
             return None
-        args, env, group = prepared
+        args = prepared.args
         port = int(args[args.index("--port") + 1])
         try:
-            proc = await spawn(self._lifeline.tied(args), group=group, env=env, capture_output=True)
+            proc = await spawn(self._lifeline.tied(args), group=prepared.group, env=prepared.env, cwd=prepared.cwd,
+                               capture_output=True)
         except OSError as exc:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
         self._placement = None
         spawned = asyncio.get_running_loop().time()
         self._record(own_line(f"started pid {proc.pid}: {' '.join(args)}"))
-        self._set(pid=proc.pid, port=port, started_at=datetime.now(UTC), reason=None)
+        self._set(pid=proc.pid, port=port, api_key=prepared.env[API_KEY_VARIABLE], started_at=datetime.now(UTC),
+                  reason=None)
         assert proc.output is not None
         reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
@@ -251,6 +295,7 @@ class ManagedServer:
             if proc.returncode is None:  # cancelled from outside: never leave it behind
                 proc.send_signal(signal.SIGKILL)
             self.proc = None
+            shutil.rmtree(prepared.cwd, ignore_errors=True)  # its own folder goes with it
 
     async def _prepare(self) -> Command | None:
         """The command to spawn, or None when a stop came first.
@@ -276,19 +321,26 @@ class ManagedServer:
         return command.result()
 
     async def _command(self) -> Command:
+        """Checked again here whatever the start command's check said: a restart or a rebuilt binary too."""
         config = self.config
-        if self._allowed_dirs:  # defense in depth: the dashboard checked too
+        if self._allowed_dirs:
             real = resolve_model_file(config.model_path, self._allowed_dirs)
-            check_arg_paths(config.extra_args, self._allowed_dirs)
             config = config.model_copy(update={"model_path": str(real)})
         binary = await self._binary.path()
+        catalog = await read_catalog(binary, cwd=self._work_root)  # cached: no wait after the first start
+        check_launch(config, catalog, self._allowed_dirs)
+        work_dir = fresh_folder(self._work_root / config.uid)
         port = config.port or free_port()
-        args = [str(binary), *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
-        if self._binary.info.devices and not any(arg.split("=", 1)[0] in VERBOSITY_FLAGS for arg in config.extra_args):
+        # What answers say in "model", rather than the file's path (unless the extra arguments name one).
+        alias = [] if _sets(config.extra_args, catalog, {"--alias"}) else ["--alias", config.name]
+        args = [str(binary), *alias, *config.server_args(), "--host", "127.0.0.1", "--port", str(port), "--metrics"]
+        if self._binary.info.devices and not _sets(config.extra_args, catalog, VERBOSITY_FLAGS):
             args += ["--log-verbosity", "4"]  # a GPU build says where the layers went only at this level
-        # ModelDeck's own settings (the runner token among them) are no business of a model server.
-        inherited = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
-        return args, {**inherited, **config.env}, await self._lifeline.group()
+        env = server_environment(catalog.env, config.env, work_dir)
+        # After the allowlist's variables: the server answers only to the fresh key of this spawn, which no
+        # configuration can set or see (LLAMA_API_KEY is not on the allowlist).
+        env[API_KEY_VARIABLE] = secrets.token_urlsafe(32)
+        return Command(args, env, await self._lifeline.group(), work_dir)
 
     async def _wait_ready(self, port: int) -> None:
         """Return once /health says 200 (polled, and checked right after each output line)."""
@@ -366,5 +418,7 @@ class ManagedServer:
             await asyncio.wait_for(asyncio.shield(reader), 0.5)
 
     def _set(self, **changes: object) -> None:
+        if "status" in changes:  # a pending restart belongs to the error it follows, and to nothing after it
+            changes.setdefault("restart", None)
         self.state = self.state.model_copy(update=changes)
         self._on_status(self.state)

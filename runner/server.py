@@ -4,6 +4,8 @@
   POST /v1/stop     ModelCommand  -> CommandReply    GET /v1/logs/{uid}?limit -> LogsReply
   POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
   POST /v1/forget   ModelCommand  -> CommandReply    GET /v1/server/build-log?limit -> BuildLogReply
+                                                     GET /v1/flags            -> FlagCatalog
+  ANY  /v1/models/{uid}/proxy/{path} -> the model's own server (behind the token, like every route)
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
 browsers cannot set headers on one). Replies: 200 accepted, 409 refused, 400 malformed, 401 token,
@@ -30,8 +32,11 @@ from protocol.messages import (
     ModelCommand,
     StartCommand,
 )
+from runner.binary import BinaryNotFound
 from runner.connections import ConnectionGuard
 from runner.events import Subscription
+from runner.flag_catalog import CatalogError
+from runner.model_proxy import add_proxy_route
 from runner.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -99,7 +104,16 @@ async def _command(request: web.Request, model: type[M], act: Callable[[Supervis
 
 
 async def start(request: web.Request) -> web.Response:
-    return await _command(request, StartCommand, lambda supervisor, command: supervisor.start(command.config))
+    """Refused at once (409, the flag named) when an argument or variable is not allowed."""
+    command = await _parse(request, StartCommand)
+    if isinstance(command, web.Response):
+        return command
+    supervisor = request.app[SUPERVISOR]
+    problem = supervisor.launch_problem(command.config)
+    if problem is not None:
+        log.info("refused to start %s: %s", command.config.name, problem)
+        return _reply(False, problem)
+    return _reply(*supervisor.start(command.config))
 
 
 async def stop(request: web.Request) -> web.Response:
@@ -112,6 +126,15 @@ async def restart(request: web.Request) -> web.Response:
 
 async def forget(request: web.Request) -> web.Response:
     return await _command(request, ModelCommand, lambda supervisor, command: supervisor.forget(command.uid))
+
+
+async def flags(request: web.Request) -> web.Response:
+    """The llama-server's flags with ModelDeck's decision on each, and the allowed environment variables."""
+    try:
+        catalog = await request.app[SUPERVISOR].flags()
+    except (BinaryNotFound, CatalogError) as exc:
+        return _reply(False, str(exc), 503)
+    return web.Response(text=catalog.model_dump_json(), content_type="application/json")
 
 
 async def snapshot(request: web.Request) -> web.Response:
@@ -220,8 +243,10 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app.router.add_post("/v1/stop", stop)
     app.router.add_post("/v1/restart", restart)
     app.router.add_post("/v1/forget", forget)
+    app.router.add_get("/v1/flags", flags)
     app.router.add_get("/v1/snapshot", snapshot)
     app.router.add_get("/v1/logs/{uid}", logs)
     app.router.add_get("/v1/server/build-log", build_log)
     app.router.add_get("/v1/events", events)
+    add_proxy_route(app, supervisor)
     return app

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO
 
 
@@ -53,7 +54,7 @@ class Child:
 
 
 async def spawn(args: Sequence[str], *, group: int | None, env: dict[str, str] | None = None,
-                capture_output: bool = False, stdin_pipe: bool = False) -> Child:
+                cwd: Path | None = None, capture_output: bool = False, stdin_pipe: bool = False) -> Child:
     """Start `args` (a list, never a shell) in process group `group` (0: a new group it leads; None: ours).
 
     Raises OSError when the process cannot start (no such file, setpgid refused, ...)."""
@@ -61,7 +62,7 @@ async def spawn(args: Sequence[str], *, group: int | None, env: dict[str, str] |
     popen = subprocess.Popen(  # noqa: ASYNC220 - a vfork spawn takes well under a millisecond
         args, stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
         stdout=subprocess.PIPE if capture_output else None, stderr=subprocess.STDOUT if capture_output else None,
-        env=env, process_group=group)
+        env=env, cwd=cwd, process_group=group)
     exited = _watch_exit(loop, popen)
     output: asyncio.StreamReader | None = None
     if popen.stdout is not None:

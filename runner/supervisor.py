@@ -18,6 +18,9 @@ from typing import Any
 import aiohttp
 
 from protocol.config import ModelConfig
+from protocol.flags import FlagCatalog
+from protocol.launch_check import launch_problem
+from protocol.llama_server import ServerPhase
 from protocol.messages import (
     HostEvent,
     HostSample,
@@ -32,8 +35,9 @@ from protocol.messages import (
     StatusEvent,
 )
 from protocol.status import ModelStatus
-from runner.binary import BinarySource
+from runner.binary import BinaryNotFound, BinarySource
 from runner.events import EventHub
+from runner.flag_catalog import CatalogError, cached_catalog, read_catalog
 from runner.host import HostSampler
 from runner.lifeline import Lifeline
 from runner.metrics import ServerProbe, scrape
@@ -47,10 +51,12 @@ LOG_PENDING_MAX = 5000  # a server printing faster than we flush loses its oldes
 
 
 class Supervisor:
-    def __init__(self, binary: BinarySource, *, allowed_dirs: tuple[Path, ...] = (),
+    def __init__(self, binary: BinarySource, *, work_dir: Path, allowed_dirs: tuple[Path, ...] = (),
                  metrics_interval: float = 1.0, timing: Timing | None = None,
                  hub: EventHub | None = None, host: HostSampler | None = None) -> None:
+        """`work_dir`: the runner's own folder; each llama-server runs in an empty work_dir/<uid>."""
         self.runner_id = uuid.uuid4().hex
+        self.work_dir = work_dir.expanduser().resolve()
         self.hub = hub or EventHub()
         self.servers: dict[str, ManagedServer] = {}
         self.host_sample: HostSample | None = None
@@ -72,16 +78,21 @@ class Supervisor:
         return self._binary
 
     async def open(self) -> None:
+        self.work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         await self._lifeline.group()  # started now, not on the first start command's clock
         self._binary.begin(self._lifeline.group)  # found at once, or built while the runner already serves
         self._session = aiohttp.ClientSession()
         self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
                        asyncio.create_task(self._metrics_loop(), name="runner metrics")]
 
-    async def close(self) -> None:
-        """Stop every server (concurrently) and the background loops."""
+    async def stop_all(self) -> None:
+        """Stop every server, concurrently; the runner goes on serving (its feed reports each `stopped`)."""
         await asyncio.gather(*(server.stop() for server in self.servers.values() if server.busy),
                              return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop every server and the background loops."""
+        await self.stop_all()
         await self._binary.close()
         for task in [*self._loops, *self._tasks]:
             task.cancel()
@@ -94,6 +105,24 @@ class Supervisor:
 
     # ---- commands ---------------------------------------------------------------------------
 
+    async def flags(self) -> FlagCatalog:
+        """The catalog of the llama-server this runner runs. Raises BinaryNotFound while there is none yet
+        (being looked for or built), CatalogError when its --help cannot be read."""
+        binary = self._binary.known
+        if binary is None:
+            info = self._binary.info
+            raise BinaryNotFound(info.reason if info.phase is ServerPhase.FAILED else info.waiting_reason)
+        return await read_catalog(binary, cwd=self.work_dir)
+
+    def launch_problem(self, config: ModelConfig) -> str | None:
+        """Why this configuration may not start (a refused flag or variable), answered with the command and
+        without a pause, so commands keep their order. Until the binary's flags are read (it is being looked
+        for or built) the same check runs before the spawn, and a refusal becomes an `error`."""
+        binary = self._binary.known
+        catalog = cached_catalog(binary) if binary is not None else None
+        problem = None if catalog is None else launch_problem(config, catalog, self._allowed_dirs)
+        return None if problem is None else str(problem)
+
     def start(self, config: ModelConfig) -> tuple[bool, str | None]:
         server = self.servers.get(config.uid)
         if server is not None and server.busy:
@@ -103,8 +132,8 @@ class Supervisor:
             return False, f"{server.state.name} is already {server.state.status.value}"
         if server is None:
             server = ManagedServer(config, binary=self._binary, lifeline=self._lifeline,
-                                   allowed_dirs=self._allowed_dirs, on_status=self._status, on_log=self._log,
-                                   timing=self._timing)
+                                   allowed_dirs=self._allowed_dirs, work_root=self.work_dir,
+                                   on_status=self._status, on_log=self._log, timing=self._timing)
             self.servers[config.uid] = server
         server.start(config)
         return True, None
@@ -169,10 +198,19 @@ class Supervisor:
                              server=self._binary.info)
 
     def _server_changed(self, info: LlamaServerInfo) -> None:
-        """Everyone sees the binary's news; a model waiting for it says how far the build is."""
+        """Everyone sees the binary's news; a model waiting for it says how far the build is. A binary that
+        is ready has its flags read at once, so start commands are checked against them from then on."""
         self.hub.publish(lambda seq: ServerEvent(seq=seq, info=info))
         for server in self.servers.values():
             server.waiting(info.waiting_reason)
+        if info.phase is ServerPhase.READY and info.path:
+            self._spawn(self._read_flags(Path(info.path)))
+
+    async def _read_flags(self, binary: Path) -> None:
+        try:
+            await read_catalog(binary, cwd=self.work_dir)
+        except CatalogError as exc:
+            log.error("cannot read the flags of %s: %s; starts will be refused", binary, exc)
 
     def _status(self, state: ProcessState) -> None:
         self._flush_logs(state.uid)
@@ -225,7 +263,7 @@ class Supervisor:
         if pid is not None and (probe is None or probe.pid != pid):
             probe = self._probes[server.config.uid] = ServerProbe(pid)
         return await scrape(self._session, port, probe, vram.get(pid) if pid is not None else None,
-                            limit_s=min(0.8, self._metrics_interval * 0.8))
+                            limit_s=min(0.8, self._metrics_interval * 0.8), api_key=server.state.api_key)
 
 
 def _log_event(uid: str, lines: list[LogLine], seq: int) -> LogEvent:

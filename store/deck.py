@@ -11,10 +11,11 @@ shows, and leaves the store as it was.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import field
+from dataclasses import field, replace
 from datetime import UTC, datetime
 
 from nicegui import Event, binding
@@ -24,6 +25,8 @@ from db.writes import DatabaseWriteError, writing
 from discovery import FitEstimate, FolderListing, FoundModel, ScanResult
 from protocol import ModelConfig, ModelStatus
 from protocol.config import new_uid
+from protocol.flags import FlagCatalog
+from protocol.launch_check import LaunchRefused, launch_problem
 from protocol.link import LinkState
 from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
 from protocol.messages import Event as RunnerEvent
@@ -31,8 +34,9 @@ from protocol.names import unique_name
 from store import audit
 from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
+from store.database_health import DatabaseHealth
 from store.errors import StoreError
-from store.journal import DatabaseHealth, Journal
+from store.journal import Journal
 from store.llama_server import LlamaServer
 from store.model_state import ModelState, StatusChange
 from store.monitor import Monitor
@@ -50,6 +54,16 @@ class RunnerLink:
 
     state: LinkState = LinkState.NOT_CONNECTED
     server: LlamaServer = field(default_factory=lambda: LlamaServer(NoRunner))
+    lost_at: datetime | None = None  # when the link last went down (None: never up yet, or up now)
+
+    @property
+    def problem(self) -> str | None:
+        """Why nothing the runner does can be known (or asked of it) now; None while connected."""
+        if self.state is LinkState.CONNECTED:
+            return None
+        if self.lost_at is None:
+            return "ModelDeck is not connected to the runner yet"
+        return f"the runner is unreachable since {self.lost_at.astimezone():%H:%M:%S}"
 
 
 class MayNotFit(StoreError):
@@ -73,7 +87,9 @@ class ModelDeck:
     def __init__(self, catalog: ModelCatalog | None = None, journal: Journal | None = None) -> None:
         self.models: dict[str, ModelState] = {}
         self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
+        self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.journal = journal or Journal()
+        self.database = DatabaseHealth()  # every write's outcome, once the lifespan reports them to it
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
         self.monitor = Monitor()  # host figures and totals, for the dashboard
@@ -87,10 +103,6 @@ class ModelDeck:
         self._waiters: dict[str, list[tuple[frozenset[ModelStatus], asyncio.Future[ModelState]]]] = {}
         self._figures_due: dict[str, MetricsSample] = {}
 
-    @property
-    def database(self) -> DatabaseHealth:
-        return self.journal.health
-
     # ---- reading ---------------------------------------------------------------------------
 
     async def load(self) -> None:
@@ -98,9 +110,11 @@ class ModelDeck:
         self.models = {}
         for record in await ModelRecord.all().order_by("name"):
             shown = StatusChange(record.status, record.exit_code, record.reason, tuple(record.last_lines))
-            self.models[record.uid] = ModelState(
+            state = ModelState(
                 config=record.to_config(), status=shown.status, exit_code=shown.exit_code, reason=shown.reason,
-                last_lines=list(shown.last_lines), problem=shown.problem)
+                last_lines=list(shown.last_lines), problem=shown.problem, unknown=self._unknown(shown.status))
+            self._check_launch(state)
+            self.models[record.uid] = state
 
     def in_order(self) -> list[ModelState]:
         return sorted(self.models.values(), key=lambda state: state.name.casefold())
@@ -111,9 +125,36 @@ class ModelDeck:
         except KeyError:
             raise StoreError("that model no longer exists") from None
 
+    def launch_problem(self, config: ModelConfig) -> LaunchRefused | None:
+        """Why this configuration cannot start with the runner's llama-server; None if it can, or if the
+        runner has not said which flags it allows yet (then it answers at start)."""
+        return None if self.flags is None else launch_problem(config, self.flags, self.catalog.allowed_dirs)
+
+    def use_flags(self, catalog: FlagCatalog) -> None:
+        """The runner said which flags its llama-server has and allows: every card says whether it can start."""
+        self.flags = catalog
+        for state in self.models.values():
+            self._check_launch(state)
+
+    def _check_launch(self, state: ModelState) -> None:
+        problem = self.launch_problem(state.config)
+        state.blocked = None if problem is None else str(problem)
+
     def name_taken(self, name: str, uid: str | None = None) -> bool:
+        """Another model (not `uid`) already answers to this name, as its name or one of its aliases."""
         folded = name.casefold()
-        return any(s.name.casefold() == folded and s.uid != uid for s in self.models.values())
+        return any(other.casefold() == folded for s in self.models.values() if s.uid != uid
+                   for other in s.config.names())
+
+    def _name_clash(self, config: ModelConfig) -> str | None:
+        return next((name for name in config.names() if self.name_taken(name, config.uid)), None)
+
+    async def settled(self) -> None:
+        """Wait until no model is starting, running or stopping: the runner's last word on each has arrived
+        (at shutdown, after the embedded runner stopped them). Wrap it in asyncio.timeout to bound the wait."""
+        for state in [state for state in self.models.values() if state.status.is_active]:
+            with contextlib.suppress(StoreError):  # deleted meanwhile: nothing left to wait for
+                await self.reached(state.uid, ModelStatus.STOPPED, ModelStatus.ERROR)
 
     async def reached(self, uid: str, *statuses: ModelStatus) -> ModelState:
         """Wait until the model's status is one of `statuses` (at once if it is already); StoreError when the
@@ -134,8 +175,8 @@ class ModelDeck:
     async def save(self, config: ModelConfig, *, actor: Actor) -> ModelState:
         """Create a model, or update the one with this uid (a rename keeps its identity)."""
         _require_admin(actor, "edit models")
-        if self.name_taken(config.name, config.uid):
-            raise StoreError(f"a model named {config.name!r} already exists")
+        if (clash := self._name_clash(config)) is not None:
+            raise StoreError(f"a model named {clash!r} already exists (as a name or an alias)")
         state = self.models.get(config.uid)
         values = ModelRecord.config_values(config)
         try:
@@ -152,10 +193,12 @@ class ModelDeck:
         saved = record.to_config()
         if state is None:
             state = ModelState(config=saved)
+            self._check_launch(state)
             self.models[saved.uid] = state
             self.added.emit(state)
         else:
             state.config = saved
+            self._check_launch(state)
         return state
 
     async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
@@ -239,6 +282,7 @@ class ModelDeck:
         """
         _require_admin(actor, "start models")
         state = self._startable(uid)
+        self._require_link(state, "started")
         if not anyway:
             await self.describe(uid)
             state = self._startable(uid)  # another browser may have started it meanwhile
@@ -251,6 +295,7 @@ class ModelDeck:
         state = self.get(uid)
         if not state.status.can_stop:
             raise StoreError(f"{state.name} is not running")
+        self._require_link(state, "stopped")
         await self._command(state, ModelStatus.STOPPING, lambda: self.runner.stop(uid), actor)
 
     async def autostart(self) -> None:
@@ -262,10 +307,17 @@ class ModelDeck:
                 except StoreError as exc:
                     log.warning("autostart: %s", exc)
 
+    def _require_link(self, state: ModelState, done: str) -> None:
+        """Refuse before anything changes: a command nobody can receive would only guess a status."""
+        if (problem := self.link.problem) is not None:
+            raise StoreError(f"{state.name} cannot be {done} now: {problem}")
+
     def _startable(self, uid: str) -> ModelState:
         state = self.get(uid)
         if not state.status.can_start:
             raise StoreError(f"{state.name} is already {state.status}")
+        if state.blocked:  # the runner would refuse it: say why before any fit question
+            raise StoreError(f"{state.name} cannot start: {state.blocked}")
         return state
 
     async def _command(self, state: ModelState, pending: ModelStatus,
@@ -281,7 +333,8 @@ class ModelDeck:
                 await audit.record(actor, f"model.{pending.value}", state.name, f"uid {state.uid}")
         except DatabaseWriteError as exc:
             self._put_back(state, persist=False)
-            raise StoreError(f"the status of {state.name} was not saved: {exc}") from exc
+            done = "started" if pending is ModelStatus.STARTING else "stopped"
+            raise StoreError(f"{state.name} was not {done}: {exc}") from exc
         if state.uid in self._guessed:  # the runner has not spoken of it meanwhile
             self.journal.status(state.uid, guess)
         reply = await send()
@@ -314,6 +367,7 @@ class ModelDeck:
         state.exit_code = change.exit_code
         state.reason = change.reason
         state.last_lines = list(change.last_lines)
+        state.restart = change.restart
         state.problem = change.problem
         if persist:
             self.journal.status(state.uid, change)
@@ -330,6 +384,26 @@ class ModelDeck:
         for wanted, waiting in self._waiters.get(state.uid, []):
             if state.status in wanted and not waiting.done():
                 waiting.set_result(state)
+
+    # ---- the link to the runner -------------------------------------------------------------
+
+    def link_changed(self, link: LinkState) -> None:
+        """The feed's word on the connection. While it is down, every card says that its status is only the
+        last known one, and since when; a reconnect's snapshot then brings the truth."""
+        if link is self.link.state:
+            return  # the feed repeats itself at every try
+        was_connected = self.link.state is LinkState.CONNECTED
+        self.link.state = link
+        if link is LinkState.CONNECTED:
+            self.link.lost_at = None
+        elif was_connected:
+            self.link.lost_at = datetime.now(UTC)
+        for state in self.models.values():
+            state.unknown = self._unknown(state.status)
+
+    def _unknown(self, status: ModelStatus) -> str | None:
+        problem = self.link.problem
+        return None if problem is None else f"state unknown: {problem}; last known: {status}"
 
     # ---- what the runner reports (the live feed calls `apply` for each event, in order) ---------
 
@@ -357,20 +431,27 @@ class ModelDeck:
             known.add(process.uid)
             self._process_reported(process, resync=True)
         for state in self.models.values():
-            # After a runner restart it no longer knows this model: it is not running, whatever we last saw.
-            if state.uid not in known and state.status.is_active:
+            if state.uid in known:
+                continue
+            # After a runner restart it no longer knows this model: it is not running, whatever we last saw,
+            # and no restart of it is pending.
+            if state.status.is_active:
                 self._guessed.pop(state.uid, None)
                 self._transition(state, StatusChange(ModelStatus.STOPPED))
+            elif state.restart is not None:  # the row never held it: nothing to write
+                self._transition(state, replace(StatusChange.shown_by(state), restart=None), persist=False)
 
     def _process_reported(self, process: ProcessState, *, resync: bool = False) -> None:
         state = self.models.get(process.uid)
         if state is None:
             return  # a model another dashboard configured, or one deleted here meanwhile
         self._guessed.pop(process.uid, None)
-        change = StatusChange(process.status, process.exit_code, process.reason, tuple(process.last_lines))
+        change = StatusChange(process.status, process.exit_code, process.reason, tuple(process.last_lines),
+                              process.restart)
         if not self._transition(state, change, resync=resync):
             return
         state.port, state.pid, state.placement = process.port, process.pid, process.placement
+        state.server_key = process.api_key
         if resync and process.metrics is not None:  # a status event repeats the sample its metrics event brought
             self._figures_arrived(process.uid, process.metrics)
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from db.retention import HOST_SAMPLES, METRIC_SAMPLES, cap_log_lines, delete_older, downsample
 from db.writes import DatabaseWriteError, writing
 from settings import DEFAULT
+from store.supervised import in_background
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RetentionPolicy:
     raw_for: timedelta = timedelta(hours=1)  # 1 s samples this recent are kept as they came
-    keep_for: timedelta = timedelta(days=DEFAULT.history_days)  # samples, log lines, crashes older than this go
+    keep_for: timedelta = timedelta(days=DEFAULT.history_days)  # samples, logs, crashes, requests older go
     log_lines_per_model: int = DEFAULT.log_lines_per_model
     interval_s: float = 60.0
 
@@ -51,7 +52,8 @@ class Retention:
         oldest = now - self.policy.keep_for
         async with writing() as connection:
             removed = await cap_log_lines(connection, self.policy.log_lines_per_model)
-            for table in ("metric_sample", "host_sample", "log_line", "crash"):  # first: nothing to average
+            # First: nothing to average. gateway_request: the gateway's activity log.
+            for table in ("metric_sample", "host_sample", "log_line", "crash", "gateway_request"):
                 removed += await delete_older(connection, table, oldest)
             folded = 0
             for samples in (METRIC_SAMPLES, HOST_SAMPLES):
@@ -73,9 +75,5 @@ class Retention:
 async def keeping_history(policy: RetentionPolicy) -> AsyncIterator[Retention]:
     """Retention passes in the background while open (the database must be open first)."""
     retention = Retention(policy)
-    task = asyncio.create_task(retention.run_forever(), name="retention")
-    try:
+    async with in_background("retention", retention.run_forever):
         yield retention
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

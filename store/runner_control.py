@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from protocol import ModelConfig
+from protocol.flags import FlagCatalog
 from protocol.messages import CommandReply
 
 
@@ -18,6 +19,8 @@ class RunnerControl(Protocol):
     async def build_log(self, limit: int) -> tuple[list[str], str | None]:
         """The last lines of the runner's llama-server build, or why they cannot be had."""
         ...
+
+    async def flags(self) -> FlagCatalog | None: ...
 
 
 class NoRunner:
@@ -34,3 +37,6 @@ class NoRunner:
 
     async def build_log(self, limit: int) -> tuple[list[str], str | None]:
         return [], "the runner is not connected"
+
+    async def flags(self) -> FlagCatalog | None:
+        return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from protocol.flags import FlagCatalog
 from tests import simulation
 from tests.tiny_gguf import write_tiny_llama
 
@@ -17,6 +19,14 @@ def llama_server_binary() -> Path:
     from runner.binary import resolve_binary  # noqa: PLC0415 - only tests that need a server pay for it
 
     return resolve_binary()
+
+
+@pytest.fixture(scope="session")
+def flag_catalog(llama_server_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> FlagCatalog:
+    """The real binary's flags with ModelDeck's reviewed decision on each (what GET /v1/flags serves)."""
+    from runner.flag_catalog import read_catalog  # noqa: PLC0415 - as above
+
+    return asyncio.run(read_catalog(llama_server_binary, cwd=tmp_path_factory.mktemp("catalog")))
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import psutil
+import time
+
 from nicegui import ui
 from nicegui.testing import User
 
@@ -54,6 +55,16 @@ async def choose(user: User, action: str, uid: str) -> None:
     user.find(marker=f"{action}-{uid}").click()
 
 
-def llama_servers() -> list[psutil.Process]:
-    """The llama-server processes this test started (children of this process)."""
-    return [p for p in psutil.Process().children(recursive=True) if p.name() == "llama-server"]
+async def open_flag_list(user: User, which: str = "flags") -> None:
+    """Press the open form's Flags (or Variables) button until the list shows: the runner sends its flags
+    just after it connects, so a test that opens the form at once may be quicker than that."""
+    marker = "flag---temp" if which == "flags" else "variable-CUDA_VISIBLE_DEVICES"
+    deadline = time.monotonic() + 15
+    while True:
+        user.find(marker=f"show-{which}").click()
+        try:
+            await user.should_see(marker=marker, retries=2)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise

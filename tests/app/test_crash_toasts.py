@@ -8,7 +8,8 @@ import signal
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import llama_servers, start_model, stop_model
+from tests.app.helpers import start_model, stop_model
+from tests.processes import llama_servers
 from tests.waiting import until
 
 

@@ -7,7 +7,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form
+from tests.app.helpers import add_model, fill_form, open_flag_list
 
 
 def field_error(user: User, field: str) -> str | None:
@@ -18,6 +18,9 @@ def field_error(user: User, field: str) -> str | None:
 
 async def submit(user: User, deck_home: DeckHome, **values: object) -> None:
     user.find(marker="add-model").click()
+    if {"extra_args", "env"} & set(values):  # checked against the runner's flags: wait until it has sent them
+        await open_flag_list(user)
+        user.find(marker="flag-help-close").click()
     await fill_form(user, **{"name": "valid-name", "model_path": str(deck_home.model_file), **values})
     user.notify.messages.clear()
     user.find(marker="form-save").click()
@@ -32,13 +35,28 @@ async def submit(user: User, deck_home: DeckHome, **values: object) -> None:
     ("port", 80, "greater than or equal to 1024"),
     ("parallel", 0, "greater than or equal to 1"),
     ("batch_size", 1.5, "valid integer"),
-    ("extra_args", "--host 0.0.0.0", "--host is set by ModelDeck"),
-    ("extra_args", "--port=9000", "--port is set by ModelDeck"),
-    ("extra_args", "-m other.gguf", "-m is set by ModelDeck"),
-    ("extra_args", "--api-key secret", "--api-key is set by ModelDeck"),
+    ("extra_args", "--host 0.0.0.0", "--host is not allowed: ModelDeck sets it itself"),
+    ("extra_args", "--port=9000", "--port is not allowed: ModelDeck sets it itself"),
+    ("extra_args", "-m other.gguf", "-m (--model) is not allowed: ModelDeck sets it itself"),
+    ("extra_args", "--api-key secret", "--api-key is not allowed"),
+    ("extra_args", '--mcp-servers-json {"mcpServers":{}}', "--mcp-servers-json is not allowed: it runs programs"),
+    ("extra_args", "-hf ggml-org/gemma-3-270m-GGUF", "-hf (--hf-repo) is not allowed: it downloads"),
+    ("extra_args", "--slot-save-path /tmp", "--slot-save-path is not allowed: it writes files"),
+    ("extra_args", "--rpc 10.0.0.2:50052", "--rpc is not allowed: it opens network connections"),
+    ("extra_args", "--no-such-flag", "llama-server 0.6.0-dev has no --no-such-flag"),
+    ("extra_args", "--lora /etc/passwd", "/etc/passwd (for --lora) is outside the allowed model folders"),
+    ("extra_args", "--lora adapter.gguf", "--lora needs the full path of a file in the model folders"),
+    ("extra_args", "-c 8192", "use the form's Context size field"),
     ("extra_args", "--temp 'unclosed", "cannot split"),
     ("env", "NOT A PAIR", "is not KEY=value"),
-    ("env", "LD_PRELOAD=/tmp/x.so", "LD_PRELOAD cannot be set"),
+    ("env", "LD_PRELOAD=/tmp/x.so", "LD_PRELOAD cannot be set for a model"),
+    ("env", "LLAMA_ARG_MCP_SERVERS_JSON={}", "LLAMA_ARG_MCP_SERVERS_JSON cannot be set for a model"),
+    ("env", "LLAMA_API_KEY=mine", "LLAMA_API_KEY cannot be set for a model"),
+    ("aliases", "gpt-4o, bad alias!", "'alias!' is not a valid alias"),
+    ("aliases", "gpt-4o GPT-4o", "the alias 'GPT-4o' is listed twice"),
+    ("aliases", "valid-name", "an alias repeats the model's own name"),
+    ("aliases", "-dash-first", "is not a valid alias"),
+    ("aliases", " ".join(f"a{i}" for i in range(17)), "at most 16 aliases"),
 ])
 async def test_invalid_field_gets_its_message(user: User, deck_home: DeckHome,
                                               field: str, value: object, message: str) -> None:
@@ -70,3 +88,16 @@ async def test_names_are_unique_ignoring_case(user: User, deck_home: DeckHome) -
     await submit(user, deck_home, name="llama")
     assert "already exists" in (field_error(user, "name") or "")
     assert [r["name"] for r in deck_home.rows()] == ["Llama"]
+
+
+async def test_aliases_are_saved_and_unique_across_every_name(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    await add_model(user, deck_home, "llama", aliases="gpt-4o, local/llama")
+    assert deck_home.row("llama")["aliases"] == '["gpt-4o","local/llama"]'
+    for values in ({"aliases": "LOCAL/LLAMA"}, {"aliases": "Llama"}):
+        await submit(user, deck_home, **values)
+        assert "another model already answers to" in (field_error(user, "aliases") or ""), values
+        user.find(marker="form-cancel").click()
+    await submit(user, deck_home, name="GPT-4o")  # a name another model has as an alias
+    assert "already exists" in (field_error(user, "name") or "")
+    assert [row["name"] for row in deck_home.rows()] == ["llama"]

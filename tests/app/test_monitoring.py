@@ -19,7 +19,8 @@ from store.deck import LOG_LINES_KEPT
 from store.history import Window
 from store.log_filter import line_text
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, llama_servers, uid_of
+from tests.app.helpers import add_model, choose, uid_of
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 from ui.components.log_tail import LogTail
@@ -29,6 +30,12 @@ def port_of_server() -> int:
     [server] = llama_servers()
     arguments = server.cmdline()
     return int(arguments[arguments.index("--port") + 1])
+
+
+def key_of_server() -> dict[str, str]:
+    """The header the one llama-server answers to (its per-start key, in its environment)."""
+    [server] = llama_servers()
+    return {"Authorization": f"Bearer {server.environ()['LLAMA_API_KEY']}"}
 
 
 def best_tokens_per_second(home: DeckHome, uid: str) -> float:
@@ -80,7 +87,8 @@ async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_histor
         await user.open("/")
         uid = await start_and_wait(user, deck_home, "busy")
         generated = 0
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_of_server()}", timeout=30) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_of_server()}", headers=key_of_server(),
+                                 timeout=30) as client:
             for _ in range(3):
                 reply = await client.post("/completion", json={"prompt": "hi", "n_predict": 8})
                 assert reply.status_code == 200
@@ -136,7 +144,8 @@ async def test_a_paused_tail_holds_still_and_catches_up_when_resumed(user: User,
     cast(ui.switch, user.find(marker="log-pause").elements.pop()).value = True
     held = texts_in(user, "log-view")
     persisted = log_lines_in(deck_home, uid)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_of_server()}", timeout=30) as client:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_of_server()}", headers=key_of_server(),
+                                 timeout=30) as client:
         assert (await client.post("/completion", json={"prompt": "hi", "n_predict": 8})).status_code == 200
     await until(lambda: log_lines_in(deck_home, uid) > persisted, message="the request's lines arrived")
     assert texts_in(user, "log-view") == held

@@ -6,16 +6,17 @@ import asyncio
 import json
 import signal
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, start_model, stop_model, uid_of
+from tests.app.helpers import add_model, choose, fill_form, open_flag_list, start_model, stop_model, uid_of
+from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
 
@@ -32,7 +33,7 @@ class StandaloneRunner:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def command(self, path: str, body: dict[str, str]) -> dict[str, object]:
+    def command(self, path: str, body: dict[str, object]) -> dict[str, object]:
         request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), method="POST",
                                          headers={"Authorization": f"Bearer {TOKEN}"})
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -51,8 +52,9 @@ class StandaloneRunner:
 
 async def launch_runner(binary: Path, models_dir: Path, port: int = 0) -> StandaloneRunner:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN,
+        sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), f"--token={TOKEN}",
         "--llama-server", str(binary), "--model-dir", str(models_dir), "--no-build",
+        "--work-dir", str(models_dir.parent / "runner-work"),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE)
     assert process.stdout is not None
     first = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
@@ -70,10 +72,6 @@ async def runner(llama_server_binary: Path, deck_home: DeckHome,
     await started.terminate()
 
 
-def servers_of(runner: StandaloneRunner) -> list[psutil.Process]:
-    return [p for p in psutil.Process(runner.process.pid).children() if p.name() == "llama-server"]
-
-
 async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwhile(
         runner: StandaloneRunner, deck_home: DeckHome) -> None:
     async with started_app() as user:
@@ -83,10 +81,10 @@ async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwh
         for name in ("kept", "changed"):
             user.find(marker=f"start-{uid_of(deck_home, name)}").click()
         await until(lambda: {r["status"] for r in deck_home.rows()} == {"running"}, within=20)
-    assert len(servers_of(runner)) == 2  # the app went away; the runner kept both
+    assert len(llama_servers(runner.process.pid)) == 2  # the app went away; the runner kept both
     # While no dashboard watches, one model is stopped: the app must learn it from the snapshot.
     assert runner.command("/v1/stop", {"uid": uid_of(deck_home, "changed")})["accepted"] is True
-    await until(lambda: len(servers_of(runner)) == 1, within=10)
+    await until(lambda: len(llama_servers(runner.process.pid)) == 1, within=10)
     assert deck_home.row("changed")["status"] == "running"  # stale until a dashboard reconnects
     async with started_app() as user:
         await user.open("/")
@@ -126,3 +124,54 @@ async def test_a_deleted_model_leaves_the_runner_too(runner: StandaloneRunner, d
         await choose(user, "delete", uid)
         user.find(marker="confirm-ok").click()
         await until(lambda: uid not in runner.snapshot_uids(), message="the runner forgot it")
+
+
+async def test_the_form_refuses_what_the_standalone_runner_refuses(runner: StandaloneRunner,
+                                                                   deck_home: DeckHome) -> None:
+    async with started_app() as user:
+        await user.open("/")
+        user.find(marker="add-model").click()
+        await open_flag_list(user)  # the standalone runner's own llama-server, read by that runner
+        user.find(marker="flag---temp").click()
+        await fill_form(user, name="remote", model_path=str(deck_home.model_file),
+                        extra_args="--temp 0.5 --mcp-servers-json {}")
+        user.find(marker="form-save").click()
+        await user.should_see("--mcp-servers-json is not allowed: it runs programs or tools")
+    assert deck_home.rows() == []
+    with pytest.raises(urllib.error.HTTPError) as refused:  # and the runner itself, to anyone who asks
+        runner.command("/v1/start", {"config": {"name": "remote", "model_path": str(deck_home.model_file),
+                                                "extra_args": ["--mcp-servers-json", "{}"]}})
+    assert refused.value.code == 409
+    assert json.loads(refused.value.read())["reason"] == "--mcp-servers-json is not allowed: it runs programs or tools"
+
+
+async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and_why_start_and_stop_wait(
+        runner: StandaloneRunner, deck_home: DeckHome, llama_server_binary: Path) -> None:
+    async with started_app() as user:
+        await user.open("/")
+        await user.should_see("runner connected")
+        running = await start_model(user, deck_home, "away")
+        await add_model(user, deck_home, "idle", ctx_size=256)
+        idle = uid_of(deck_home, "idle")
+        runner.process.kill()  # gone without a word (its llama-servers die with it); nothing answers at its address
+        await runner.process.wait()
+        for uid, last in ((running, "running"), (idle, "stopped")):
+            with user.scope(marker=f"card-{uid}"):
+                await user.should_see("state unknown: the runner is unreachable since", retries=50)
+                await user.should_see(f"last known: {last}")
+        user.find(marker=f"stop-{running}").click()
+        await until(lambda: user.notify.contains("away cannot be stopped now: the runner is unreachable since"),
+                    message="Stop says why it cannot act")
+        user.find(marker=f"start-{idle}").click()
+        await until(lambda: user.notify.contains("idle cannot be started now: the runner is unreachable since"),
+                    message="Start says why it cannot act")
+        assert deck_home.row("away")["status"] == "running"  # nothing was guessed meanwhile
+        again = await launch_runner(llama_server_binary, deck_home.models_dir, port=runner.port)
+        try:
+            await user.should_see("runner connected", retries=100)
+            with user.scope(marker=f"card-{running}"):
+                await user.should_see("stopped")  # the runner came back without it
+                await user.should_not_see("state unknown")
+            await until(lambda: deck_home.row("away")["status"] == "stopped", message="reconciled")
+        finally:
+            await again.terminate()

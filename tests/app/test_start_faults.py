@@ -12,40 +12,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from auth.session_secret import load_or_create_secret
-from db.database import open_database
-from db.model_record import ModelRecord
 from protocol.config import ModelConfig
+from tests.app.app_process import DB_NAME, ended, used_data_folder
 from tests.browser.deck_app import DeckApp
 from tests.faults import read_only_folder
 from tests.processes import gone
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
-
-DB_NAME = "modeldeck.sqlite3"
-
-
-async def used_data_folder(data_dir: Path, *models: ModelConfig) -> Path:
-    """A data folder as a first run leaves it: the migrated database (with these models), secret, sessions."""
-    async with open_database(data_dir / DB_NAME):
-        for config in models:
-            await ModelRecord.create(**ModelRecord.config_values(config))
-    load_or_create_secret(data_dir)
-    (data_dir / "sessions").mkdir(mode=0o700)
-    return data_dir
-
-
-async def ended(app: DeckApp, within: float) -> int:
-    """The app's exit code, once it has exited (it is killed, and the test fails, if not within `within` s)."""
-    process = app.process
-    assert process is not None
-    try:
-        await until(lambda: process.poll() is not None, within=within, message="ModelDeck exited")
-    except AssertionError:
-        process.kill()
-        process.wait()
-        raise AssertionError(f"ModelDeck still ran after {within} s:\n{app.output()}") from None
-    return process.returncode
 
 
 @contextmanager
@@ -113,15 +86,26 @@ async def test_sigterm_ends_the_app_within_5_s_while_a_llama_server_hangs_and_ta
     app.start()
     assert app.process is not None
 
+    def listening(child: psutil.Process) -> bool:
+        """A llama-server loaded and serving (not the runner's short `llama-server --help` read, which may
+        end between the listing and this look)."""
+        try:
+            return child.name() == "llama-server" and bool(child.net_connections())
+        except psutil.NoSuchProcess:
+            return False
+
     def server() -> psutil.Process | None:
         children = psutil.Process(app.process.pid).children(recursive=True)  # type: ignore[union-attr]
-        return next((child for child in children if child.name() == "llama-server" and child.net_connections()),
-                    None)  # listening: loaded and serving
+        return next((child for child in children if listening(child)), None)
 
-    await until(lambda: server() is not None, within=20, message="the autostarted llama-server listens")
-    hung = server()
-    assert hung is not None
-    hung.suspend()  # SIGSTOP: it cannot act on SIGTERM any more, as if it hung
+    try:
+        await until(lambda: server() is not None, within=20, message="the autostarted llama-server listens")
+        hung = server()
+        assert hung is not None
+        hung.suspend()  # SIGSTOP: it cannot act on SIGTERM any more, as if it hung
+    except BaseException:
+        app.stop()  # no app (and no server) left behind by a failed test
+        raise
 
     app.process.send_signal(signal.SIGTERM)
     await ended(app, within=5)

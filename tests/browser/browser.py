@@ -131,6 +131,13 @@ class Browser:
         return self.wait.until(seen.visibility_of_element_located((By.CSS_SELECTOR, ".q-dialog .q-card")),
                                "an open dialog")
 
+    def dialog_with(self, text: str) -> WebElement:
+        """The open dialog that shows `text` (one dialog may open over another)."""
+        found = self.wait.until(lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, ".q-dialog .q-card")
+                                                if e.is_displayed() and text in e.text), None),
+                                f"a dialog with {text!r}")
+        return cast(WebElement, found)
+
     def see_text(self, text: str) -> WebElement:
         xpath = f"//*[not(self::script)][contains(normalize-space(text()), {text!r})]"
         found = self.wait.until(lambda d: next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()),

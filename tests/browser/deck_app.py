@@ -36,6 +36,7 @@ class DeckApp:
     data_dir: Path | None = None  # default: home/data
     env: dict[str, str] = field(default_factory=dict)  # set on top of the tests' environment (PATH, ...)
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -59,7 +60,7 @@ class DeckApp:
         command = [sys.executable, str(ROOT / "main.py"), "--host", self.host, "--port", str(self.port),
                    "--data-dir", str(self.data_dir or self.home / "data"), "--model-dir", str(self.models_dir),
                    *(["--llama-server", str(self.llama_server)] if self.llama_server else []),
-                   "--open-on-loopback" if self.open_on_loopback else "--no-open-on-loopback"]
+                   "--open-on-loopback" if self.open_on_loopback else "--no-open-on-loopback", *self.extra_args]
         env = {key: value for key, value in os.environ.items()  # the app as a person starts it, not under pytest
                if not key.startswith(("MODELDECK_", "PYTEST_", "NICEGUI_"))}
         with self.log_path.open("ab") as log:

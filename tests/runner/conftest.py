@@ -101,6 +101,16 @@ class RunnerClient:
         self._feeds.append(feed)
         return feed
 
+    async def flags_known(self, within: float = 30.0) -> None:
+        """Wait until the runner has its binary and has read its flags: from then on a start with a refused
+        argument is answered 409 at once (before, it is refused just before the spawn)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while (await self.get("/v1/flags"))[0] != 200:
+            if loop.time() > deadline:
+                raise AssertionError(f"the runner did not know its flags within {within} s")
+            await asyncio.sleep(0.05)  # polling the route: the condition is its answer
+
     async def close(self) -> None:
         for feed in self._feeds:
             await feed.close()
@@ -124,8 +134,9 @@ async def serving(binary: Path | None, tmp_path: Path, timing: Timing = FAST) ->
 
 @pytest.fixture
 async def runner(llama_server_binary: Path, tmp_path: Path) -> AsyncIterator[RunnerClient]:
-    """A runner with the real llama-server and fast backoff."""
+    """A runner with the real llama-server (found, its flags read) and fast backoff."""
     async with serving(llama_server_binary, tmp_path) as client:
+        await client.flags_known()
         yield client
 
 

@@ -42,10 +42,18 @@ async def test_start_serve_and_stop(runner: RunnerClient, model_config: Callable
     async with aiohttp.ClientSession() as session:
         async with session.get(f"http://127.0.0.1:{running.port}/health") as health:
             assert health.status == 200
-        async with session.post(f"http://127.0.0.1:{running.port}/completion",
+        for method, path in (("POST", "/completion"), ("POST", "/v1/chat/completions"), ("GET", "/slots"),
+                             ("GET", "/metrics"), ("GET", "/props")):  # nobody else on the host gets an answer
+            async with session.request(method, f"http://127.0.0.1:{running.port}{path}", json={"prompt": "x"},
+                                       headers={"Authorization": "Bearer guessed"}) as refused:
+                assert refused.status == 401, path
+        own_key = {"Authorization": f"Bearer {running.api_key}"}
+        async with session.post(f"http://127.0.0.1:{running.port}/completion", headers=own_key,
                                 json={"prompt": "hello", "n_predict": 4, "temperature": 0}) as answer:
             assert answer.status == 200
             assert (await answer.json())["timings"]["predicted_n"] == 4
+
+    assert running.api_key and running.api_key not in " ".join(psutil.Process(running.pid).cmdline())
 
     second = await runner.start(config)
     assert second["accepted"] is False and "already running" in second["reason"]

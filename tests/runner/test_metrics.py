@@ -72,6 +72,7 @@ async def test_metrics_follow_a_completion(runner: RunnerClient, model_config: C
     running = await feed.status(config.uid, ModelStatus.RUNNING)
     async with aiohttp.ClientSession() as session:
         async with session.post(f"http://127.0.0.1:{running.port}/completion",
+                                headers={"Authorization": f"Bearer {running.api_key}"},
                                 json={"prompt": "hello there", "n_predict": 8, "temperature": 0}) as answer:
             assert answer.status == 200
 

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from protocol.config import ModelConfig
+from protocol.flags import FlagCatalog
 from protocol.messages import PROTOCOL_VERSION, HostEvent, LogEvent, LogLine, SnapshotEvent
 from protocol.status import ModelStatus
 from runner.events import EventHub
@@ -18,7 +19,7 @@ from tests.waiting import until
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ROUTES = [("POST", "/v1/start"), ("POST", "/v1/stop"), ("POST", "/v1/restart"), ("GET", "/v1/snapshot"),
-          ("GET", f"/v1/logs/{'0' * 32}")]
+          ("GET", f"/v1/logs/{'0' * 32}"), ("GET", "/v1/flags")]
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer wrong", "Basic x", "Bearer "])
@@ -44,7 +45,7 @@ async def test_websocket_accepts_the_bearer_header(runner: RunnerClient) -> None
 @pytest.mark.parametrize(("path", "body", "needle"), [
     ("/v1/start", b"not json", "malformed StartCommand"),
     ("/v1/start", b'{"config": {"name": "x"}}', "config.model_path"),
-    ("/v1/start", b'{"config": {"name": "x", "model_path": "/m.gguf", "extra_args": ["--host"]}}', "--host"),
+    ("/v1/start", b'{"config": {"name": "x", "model_path": "/m.gguf", "extra_args": ["a\\u0000b"]}}', "control"),
     ("/v1/stop", b'{"uid": "nope"}', "uid"),
     ("/v1/restart", b'{"uid": "' + b"0" * 32 + b'", "more": 1}', "more"),
 ])
@@ -54,6 +55,33 @@ async def test_malformed_commands_get_400_with_a_reason(runner: RunnerClient, pa
         assert response.status == 400
         reply = await response.json()
     assert reply["accepted"] is False and needle in reply["reason"]
+
+
+@pytest.mark.parametrize(("extra_args", "env", "reason"), [
+    (["--no-such-flag"], {}, "llama-server 0.6.0-dev has no --no-such-flag"),
+    (["--host", "0.0.0.0"], {}, "--host is not allowed: ModelDeck sets it itself"),
+    (["-c", "8192"], {}, "-c (--ctx-size) is not allowed: use the form's Context size field"),
+    ([], {"LD_PRELOAD": "/tmp/x.so"}, "LD_PRELOAD cannot be set for a model"),
+])
+async def test_a_start_with_a_refused_argument_gets_409_naming_it(
+        runner: RunnerClient, model_config: Callable[..., ModelConfig], extra_args: list[str], env: dict[str, str],
+        reason: str) -> None:
+    config = model_config(extra_args=extra_args, env=env)
+    status, reply = await runner.post("/v1/start", {"config": config.model_dump(mode="json")})
+    assert status == 409 and reply["accepted"] is False and reply["reason"].startswith(reason), reply
+    _, snapshot = await runner.get("/v1/snapshot")
+    assert snapshot["processes"] == []  # nothing was started, nothing is remembered
+
+
+async def test_flags_lists_the_binarys_flags_with_the_decision_on_each(runner: RunnerClient) -> None:
+    status, body = await runner.get("/v1/flags")
+    assert status == 200
+    catalog = FlagCatalog.model_validate(body)
+    assert catalog.version.startswith("0.6.0-dev")
+    mcp, temp = catalog.find("--mcp-servers-json"), catalog.find("--temp")
+    assert mcp is not None and mcp.refusal == "it runs programs or tools" and mcp.category == "runs programs"
+    assert temp is not None and temp.allowed and temp.category == "sampling" and temp.values == ("N",)
+    assert "CUDA_VISIBLE_DEVICES" in catalog.env and "LD_PRELOAD" not in catalog.env
 
 
 async def test_unknown_models_are_refused(runner: RunnerClient) -> None:

@@ -3,7 +3,8 @@
 llama-server drops a SIGTERM that lands between installing its handler and starting its loop, just
 after /health turns 200, and a real server cannot be made to hit that window on demand. So the
 "llama-server" here is a stub with exactly that fault: /health answers 200, the first SIGTERM is
-lost, the second ends it. Stopping a real server is tested in test_lifecycle.py.
+lost, the second ends it. Asked for --help or --version it answers as the real binary does, so the
+runner knows its flags. Stopping a real server is tested in test_lifecycle.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from tests.runner.conftest import RunnerClient, serving
 LOSES_FIRST_SIGTERM = """\
 import http.server, os, signal, sys
 
+if sys.argv[1:] in (["--help"], ["--version"]):
+    os.execv(REAL, [REAL, *sys.argv[1:]])
 port = int(sys.argv[sys.argv.index("--port") + 1])
 terms = []
 
@@ -47,9 +50,9 @@ http.server.HTTPServer(("127.0.0.1", port), Health).serve_forever()
 
 
 @pytest.fixture
-async def stub_runner(tmp_path: Path) -> AsyncIterator[RunnerClient]:
+async def stub_runner(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[RunnerClient]:
     stub = tmp_path / "llama-server"
-    stub.write_text(f"#!{sys.executable}\n{LOSES_FIRST_SIGTERM}")
+    stub.write_text(f"#!{sys.executable}\nREAL = {str(llama_server_binary)!r}\n{LOSES_FIRST_SIGTERM}")
     stub.chmod(0o755)
     # A SIGKILL would come only after a minute: a stop that ends sooner was ended by the second SIGTERM.
     async with serving(stub, tmp_path, Timing(term_again_s=0.3, stop_timeout_s=60)) as client:

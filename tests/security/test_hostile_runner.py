@@ -2,6 +2,7 @@
 
 The "llama-server" here is a stub that writes its arguments to a file and exits, so a test can see
 exactly what would have been executed; a shell that interpreted anything would create the canary.
+Asked for --help or --version it answers as the real binary does, so the runner knows its flags.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from protocol.config import ModelConfig
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.server import create_app
@@ -28,7 +30,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class Stage:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, real: Path) -> None:
         self.models = root / "models"
         self.model = write_tiny_llama(self.models / "tiny.gguf")
         self.outside = write_tiny_llama(root / "outside" / "real.gguf")
@@ -37,20 +39,26 @@ class Stage:
         self.argv_log = root / "argv.log"
         self.stub = root / "llama-server"
         # Each argument on its own line, NUL-terminated, exactly as received.
-        self.stub.write_text(f"#!/bin/sh\nprintf '%s\\0' \"$@\" > '{self.argv_log}'\nexit 3\n")
+        self.stub.write_text(f"#!/bin/sh\ncase \"$1\" in --help|--version) exec '{real}' \"$1\";; esac\n"
+                             f"printf '%s\\0' \"$@\" > '{self.argv_log}'\nexit 3\n")
         self.stub.chmod(0o755)
 
 
 @pytest.fixture
-async def stage(tmp_path: Path) -> Stage:
-    return Stage(tmp_path)
+async def stage(tmp_path: Path, llama_server_binary: Path) -> Stage:
+    return Stage(tmp_path, llama_server_binary)
 
 
 @pytest.fixture
 async def api(stage: Stage) -> AsyncIterator[tuple[TestClient, Supervisor]]:
-    supervisor = Supervisor(BinarySource(stage.stub, allow_build=False), allowed_dirs=(stage.models,))
+    supervisor = Supervisor(BinarySource(stage.stub, allow_build=False), work_dir=stage.models.parent / "runner",
+                            allowed_dirs=(stage.models,))
+    await supervisor.open()  # finds the stub, reads its flags
     async with TestClient(TestServer(create_app(supervisor, TOKEN))) as client:
         try:
+            await until(lambda: supervisor.launch_problem(
+                ModelConfig(name="m", model_path=str(stage.model), extra_args=["--foo"])) is not None,
+                within=30, message="the runner knows the stub's flags")
             yield client, supervisor
         finally:
             await supervisor.close()
@@ -84,6 +92,10 @@ async def test_hostile_start_commands_are_refused_or_run_literally(api: tuple[Te
         reply = await response.json()
         if response.status == 400:
             assert reply["accepted"] is False and reply["reason"].startswith("malformed StartCommand")
+            continue
+        if response.status == 409:  # an argument or variable that is not allowed: refused before anything runs
+            assert reply["accepted"] is False and reply["reason"]
+            assert config["uid"] not in supervisor.servers
             continue
         assert response.status == 200, reply
         uid = str(config["uid"])

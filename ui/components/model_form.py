@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import Any, Literal
 
 from nicegui import background_tasks, ui
 from pydantic import ValidationError
@@ -12,6 +12,7 @@ from protocol import ModelConfig, RestartPolicy
 from protocol.config import CACHE_TYPES
 from store import StoreError
 from store.form_validation import validate_form
+from ui.components.flag_help import FlagHelpDialog
 from ui.services import Services
 from ui.toasts import form_warning
 
@@ -28,11 +29,14 @@ class ModelFormDialog(ui.dialog):
         self.allowed_dirs = services.settings.allowed_model_dirs
         self.editing: ModelConfig | None = None
         self.fields: dict[str, FieldElement] = {}
+        self.flag_help = FlagHelpDialog(on_flag=self._add_flag, on_variable=self._add_variable)
         with self, ui.card().classes("w-full max-w-2xl"):
             self.title = ui.label().classes("text-lg font-bold")
             with ui.grid().classes("w-full gap-x-4 gap-y-1 grid-cols-1 sm:grid-cols-2"):
                 self._add("name", ui.input("Name"))
                 self._add("family", ui.input("Family"))
+                self._add("aliases", ui.input("Aliases (other names apps may ask for, comma-separated)")).classes(
+                    "sm:col-span-2")
                 self._add("model_path", ui.input("Model file (.gguf)")).classes("sm:col-span-2")
                 self.fit_line = ui.label().classes("text-sm sm:col-span-2").mark("form-fit")
                 self._add("port", ui.number("Port (empty: automatic)", min=1024, max=65535, precision=0))
@@ -47,8 +51,8 @@ class ModelFormDialog(ui.dialog):
                 self._add("restart_limit", ui.number("Restart limit", min=0, precision=0))
                 self._add("flash_attn", ui.switch("Flash attention"))
                 self._add("autostart", ui.switch("Start with ModelDeck"))
-                self._add("extra_args", ui.input("Extra arguments")).classes("sm:col-span-2")
-                self._add("env", ui.textarea("Environment (KEY=value per line)")).classes("sm:col-span-2")
+                self._listed("extra_args", ui.input("Extra arguments"), "Flags", "flags")
+                self._listed("env", ui.textarea("Environment (KEY=value per line)"), "Variables", "env")
                 self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")
             for name in FIT_INPUTS:
                 self.fields[name].on_value_change(self.update_fit)
@@ -63,6 +67,13 @@ class ModelFormDialog(ui.dialog):
         self.fields[name] = element
         return element
 
+    def _listed(self, name: str, element: ui.input, button: str, what: Literal["flags", "env"]) -> None:
+        """A text field beside a button that lists what it may hold; on a phone the button goes under it."""
+        with ui.row().classes("w-full items-start gap-x-2 gap-y-0 sm:col-span-2"):
+            self._add(name, element).classes("grow min-w-[16rem]", remove="w-full")
+            ui.button(button, icon="help_outline", on_click=lambda: self.flag_help.show(self.deck.flags, what)).props(
+                "flat no-wrap").classes("min-h-[44px] mt-2").mark(f"show-{button.lower()}")
+
     def open_new(self, suggestion: ModelConfig | None = None) -> None:
         """An empty form, or one pre-filled from a file found in the model folders."""
         self.editing = None
@@ -73,15 +84,31 @@ class ModelFormDialog(ui.dialog):
             if name != "uid" and not info.is_required()}))  # no PydanticUndefined for the browser
 
     def open_edit(self, config: ModelConfig) -> None:
+        """The configuration as saved; an argument the runner would refuse is marked with the reason."""
         self.editing = config
         self.title.text = f"Edit {config.name}"
         self._fill(config)
+        problem = self.deck.launch_problem(config)
+        if problem is not None:
+            field = self.fields[problem.field]
+            assert isinstance(field, ui.input)  # extra_args and env are text (a textarea is an input)
+            field.error = str(problem)
+
+    def _add_flag(self, flag: str) -> None:
+        field = self.fields["extra_args"]
+        field.value = f"{field.value or ''} {flag}".strip()
+
+    def _add_variable(self, name: str) -> None:
+        field = self.fields["env"]
+        field.value = f"{str(field.value or '').rstrip()}\n{name}=".lstrip()
 
     def _fill(self, config: ModelConfig) -> None:
         for name, element in self.fields.items():
             value: Any = getattr(config, name, None)
             if name == "extra_args":
                 value = shlex.join(value or [])
+            elif name == "aliases":
+                value = ", ".join(value or [])
             elif name == "env":
                 value = "\n".join(f"{k}={v}" for k, v in (value or {}).items())
             elif name == "restart_policy":
@@ -97,7 +124,8 @@ class ModelFormDialog(ui.dialog):
     async def update_fit(self) -> None:
         """Say whether the model, as configured in the form now, fits in the memory free now."""
         try:
-            config = ModelConfig.model_validate({**self.values(), "name": "fit", "extra_args": [], "env": {}})
+            config = ModelConfig.model_validate({**self.values(), "name": "fit", "aliases": [], "extra_args": [],
+                                                 "env": {}})
         except ValidationError:
             self.fit_line.text = ""
             return
@@ -115,8 +143,9 @@ class ModelFormDialog(ui.dialog):
     async def save(self) -> None:
         values = self.values()
         uid = self.editing.uid if self.editing else None
-        config, errors = validate_form(values, allowed_dirs=self.allowed_dirs,
-                                       name_taken=self.deck.name_taken(str(values.get("name", "")).strip(), uid))
+        config, errors = validate_form(values, allowed_dirs=self.allowed_dirs, flags=self.deck.flags,
+                                       name_taken=self.deck.name_taken(str(values.get("name", "")).strip(), uid),
+                                       alias_taken=lambda alias: self.deck.name_taken(alias, uid))
         for name, element in self.fields.items():
             if not isinstance(element, ui.switch):
                 element.error = errors.get(name)

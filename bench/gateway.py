@@ -1,0 +1,260 @@
+"""What the gateway costs: the same requests sent to llama-server directly and through ModelDeck, in one run.
+
+The real app (`python main.py`, open on loopback) runs in a process of its own with the tiny test model, and
+this script is the client of both paths, interleaving them so drift hits both alike. It prints:
+  - a 1-token completion: added latency, p50 and p99 (goals <= 1 ms, <= 3 ms);
+  - a 256-token stream: time to first token added (goal <= 2 ms) and the tokens/s ratio (goal >= 0.98);
+  - 32 streams at once: the aggregate tokens/s ratio (goal >= 0.95) and, while they run, the app's event-loop
+    lag p99 (goal < 50 ms), seen as the extra time a tiny page request takes (an upper bound on the lag);
+  - a cold start on the smallest-real model shape: request on a stopped model to its first token, against
+    spawn + /health + the same request directly (goal: ratio <= 1.05).
+Run: .venv/bin/python bench/gateway.py   (add --quick for fewer repetitions)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.runner_start import MODELS, first_200
+from protocol.config import ModelConfig
+from runner.binary import resolve_binary
+from runner.process import free_port
+from tests.browser.deck_app import DeckApp
+from tests.gateway.conftest import seed
+from tests.tiny_gguf import write_tiny_llama
+
+STREAMS = 32
+PROBE_EVERY_S = 0.02
+
+
+@dataclass
+class Route:
+    """One way to a model: its base URL and the headers it needs."""
+
+    name: str
+    base: str
+    headers: dict[str, str]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def server_of(app: DeckApp, model_path: str) -> psutil.Process:
+    assert app.process is not None
+    [server] = [p for p in psutil.Process(app.process.pid).children(recursive=True)
+                if p.name() == "llama-server" and model_path in p.cmdline()]
+    return server
+
+
+def direct_path(server: psutil.Process) -> Route:
+    arguments = server.cmdline()
+    port = arguments[arguments.index("--port") + 1]
+    return Route("direct", f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {server.environ()['LLAMA_API_KEY']}"})
+
+
+async def one_token(http: aiohttp.ClientSession, path: Route, model: str) -> float:
+    began = time.perf_counter()
+    async with http.post(f"{path.base}/v1/completions", headers=path.headers,
+                         json={"model": model, "prompt": "hi", "max_tokens": 1, "temperature": 0}) as answer:
+        await answer.read()
+        assert answer.status == 200, answer.status
+    return time.perf_counter() - began
+
+
+async def stream(http: aiohttp.ClientSession, path: Route, model: str, tokens: int) -> tuple[float, float, int]:
+    """Time to the first content event, generation tokens/s as the client sees them, tokens."""
+    began = time.perf_counter()
+    first = last = 0.0
+    count = 0
+    # A connection of its own, as the gateway asks for one: llama-server ends it after a stream; both paths alike.
+    async with http.post(f"{path.base}/v1/completions", headers={**path.headers, "Connection": "close"}, json={
+            "model": model, "prompt": "once upon a time", "max_tokens": tokens, "temperature": 0,
+            "ignore_eos": True, "stream": True}) as answer:
+        assert answer.status == 200, answer.status
+        async for line in answer.content:
+            if line.startswith(b"data: {") and b'"text":""' not in line:
+                last = time.perf_counter()
+                first = first or last
+                count += 1
+    return first - began, (count - 1) / (last - first) if last > first else 0.0, count
+
+
+async def streams_at_once(http: aiohttp.ClientSession, path: Route, model: str, tokens: int) -> float:
+    began = time.perf_counter()
+    results = await asyncio.gather(*(stream(http, path, model, tokens) for _ in range(STREAMS)))
+    return sum(count for _, _, count in results) / (time.perf_counter() - began)
+
+
+async def probing(http: aiohttp.ClientSession, url: str, seen: list[float], stop: asyncio.Event) -> None:
+    """A tiny page request every PROBE_EVERY_S: how long the app takes to answer while it relays streams."""
+    while not stop.is_set():
+        began = time.perf_counter()
+        async with http.get(f"{url}/manifest.webmanifest") as answer:
+            await answer.read()
+        seen.append(time.perf_counter() - began)
+        await asyncio.sleep(PROBE_EVERY_S)  # the probe's pace
+
+
+async def interleaved(n: int, direct: Callable[[], Awaitable[Any]], gateway: Callable[[], Awaitable[Any]]
+                      ) -> tuple[list[Any], list[Any]]:
+    a, b = [], []
+    for _ in range(n):
+        a.append(await direct())
+        b.append(await gateway())
+    return a, b
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+async def warm_figures(app: DeckApp, model: ModelConfig, n: int) -> None:
+    gateway = Route("gateway", app.url, {})
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=4)  # llama-server ends idle ones after 5 s
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=300)) as http:
+        await one_token(http, gateway, model.name)  # starts it on demand
+        direct = direct_path(server_of(app, model.model_path))
+        for _ in range(20):
+            await one_token(http, direct, model.name)
+            await one_token(http, gateway, model.name)
+
+        d, g = await interleaved(n, lambda: one_token(http, direct, model.name),
+                                 lambda: one_token(http, gateway, model.name))
+        print(f"1-token completion ({n} each): direct p50 {ms(pct(d, .5))} p99 {ms(pct(d, .99))}; "
+              f"gateway p50 {ms(pct(g, .5))} p99 {ms(pct(g, .99))}")
+        print(f"  added: p50 {ms(pct(g, .5) - pct(d, .5))} (goal <= 1 ms), p99 {ms(pct(g, .99) - pct(d, .99))} "
+              "(goal <= 3 ms)")
+
+        d, g = await interleaved(max(n // 30, 5), lambda: stream(http, direct, model.name, 256),
+                                 lambda: stream(http, gateway, model.name, 256))
+        ttft_d, ttft_g = statistics.median(x[0] for x in d), statistics.median(x[0] for x in g)
+        speed_d, speed_g = statistics.median(x[1] for x in d), statistics.median(x[1] for x in g)
+        print(f"256-token stream ({len(d)} each): time to first token direct {ms(ttft_d)}, gateway {ms(ttft_g)}, "
+              f"added {ms(ttft_g - ttft_d)} (goal <= 2 ms)")
+        print(f"  tokens/s direct {speed_d:.0f}, gateway {speed_g:.0f}: ratio {speed_g / speed_d:.3f} "
+              "(goal >= 0.98)")
+
+        lag: list[float] = []
+        idle: list[float] = []
+        await probing_for(http, app.url, idle, 2.0)
+        rounds = 3
+        d_all, g_all = [], []
+        for _ in range(rounds):
+            d_all.append(await streams_at_once(http, direct, model.name, 128))
+            stop = asyncio.Event()
+            probe = asyncio.create_task(probing(http, app.url, lag, stop))
+            g_all.append(await streams_at_once(http, gateway, model.name, 128))
+            stop.set()
+            await probe
+        d_rate, g_rate = statistics.median(d_all), statistics.median(g_all)
+        print(f"{STREAMS} streams at once ({rounds} rounds): aggregate tokens/s direct {d_rate:.0f}, "
+              f"gateway {g_rate:.0f}: ratio {g_rate / d_rate:.3f} (goal >= 0.95)")
+        print(f"  app answering a page request while relaying them: p50 {ms(pct(lag, .5))}, p99 {ms(pct(lag, .99))}"
+              f"; idle p50 {ms(pct(idle, .5))}: loop lag p99 <= {ms(pct(lag, .99) - pct(idle, .5))} (goal < 50 ms)")
+
+
+async def probing_for(http: aiohttp.ClientSession, url: str, seen: list[float], seconds: float) -> None:
+    stop = asyncio.Event()
+    probe = asyncio.create_task(probing(http, url, seen, stop))
+    await asyncio.sleep(seconds)  # how long to sample, not synchronisation
+    stop.set()
+    await probe
+
+
+async def stop_server(app: DeckApp, http: aiohttp.ClientSession, model: ModelConfig) -> None:
+    """SIGTERM its server (it exits 0, so the runner reports `stopped`), then wait for the gateway to say so."""
+    server = server_of(app, model.model_path)
+    server.send_signal(signal.SIGTERM)
+    while True:
+        async with http.get(f"{app.url}/v1/models") as answer:
+            listed = {m["id"]: m["status"] for m in (await answer.json())["data"]}
+        if listed[model.name] in {"stopped", "error"}:  # error: a SIGTERM while it still loaded kills it outright
+            return
+        if server.is_running() and server.status() != psutil.STATUS_ZOMBIE:
+            server.send_signal(signal.SIGTERM)  # it may drop one that lands right after /health turned 200
+        await asyncio.sleep(0.05)  # polling the status is the condition here
+
+
+async def cold_figures(app: DeckApp, model: ModelConfig, binary: Path, n: int) -> None:
+    gateway = Route("gateway", app.url, {})
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300),
+                                     connector=aiohttp.TCPConnector(keepalive_timeout=4)) as http:
+        await one_token(http, gateway, model.name)
+        arguments = server_of(app, model.model_path).cmdline()
+        await stop_server(app, http, model)
+        d, g = [], []
+        for _ in range(n):
+            port = free_port()
+            args = [*arguments]
+            args[args.index("--port") + 1] = str(port)
+            key = "bench-key"
+            began = time.perf_counter()
+            proc = subprocess.Popen(args, env={"LLAMA_API_KEY": key}, stdout=subprocess.DEVNULL,  # noqa: ASYNC220
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                healthy = await first_200(port, proc) - began
+                ttft, _, _ = await stream(http, Route("direct", f"http://127.0.0.1:{port}",
+                                                      {"Authorization": f"Bearer {key}"}), model.name, 2)
+                d.append(healthy + ttft)
+            finally:
+                proc.terminate()
+                proc.wait()
+            ttft, _, _ = await stream(http, gateway, model.name, 2)
+            g.append(ttft)
+            await stop_server(app, http, model)
+        direct, through = statistics.median(d), statistics.median(g)
+        size = Path(model.model_path).stat().st_size / 1e6  # noqa: ASYNC240 - once
+        print(f"cold start, {size:.0f} MB model ({n} each): spawn + /health "
+              f"+ request direct {ms(direct)}, request on a stopped model through the gateway {ms(through)}: "
+              f"ratio {through / direct:.3f} (goal <= 1.05)")
+
+
+async def main(quick: bool, parts: list[str]) -> None:
+    binary = resolve_binary()
+    with tempfile.TemporaryDirectory(prefix="modeldeck-bench-gateway-") as tmp:
+        home = Path(tmp)
+        tiny = write_tiny_llama(home / "models" / "tiny.gguf", n_ctx=8192)
+        real = MODELS["smallest-real"].write(home / "models" / "smallest-real.gguf")
+        # One thread, as in bench/runner_start.py: on a 2-core machine the server leaves the other core to the
+        # clients and the app, as a GPU or a many-core server would; the same model serves both paths.
+        warm = ModelConfig(name="tiny", model_path=str(tiny), ctx_size=STREAMS * 512, parallel=STREAMS,
+                           batch_size=2048, threads=1)
+        cold = ModelConfig(name="small", model_path=str(real), ctx_size=256, threads=1, batch_size=64)
+        await seed(home, [warm, cold], [])
+        app = DeckApp(home, binary)
+        app.start()
+        try:
+            print(f"binary {binary}; {psutil.cpu_count()} CPUs; the app as `python main.py` on loopback", flush=True)
+            if "warm" in parts:
+                await warm_figures(app, warm, 100 if quick else 300)
+            if "cold" in parts:
+                await cold_figures(app, cold, binary, 3 if quick else 10)
+        finally:
+            app.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--parts", nargs="+", choices=["warm", "cold"], default=["warm", "cold"])
+    options = parser.parse_args()
+    uvloop.run(main(options.quick, options.parts))
