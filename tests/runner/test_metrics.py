@@ -113,7 +113,9 @@ async def test_tokens_per_second_is_live_while_a_request_generates(
     async def generate() -> None:
         body = {"prompt": "hello", "n_predict": 800, "temperature": 0, "ignore_eos": True,
                 "stream": True, "timings_per_token": True}
-        async with runner.session.post(f"http://127.0.0.1:{running.port}/completion", json=body) as answer:
+        async with runner.session.post(f"http://127.0.0.1:{running.port}/completion", json=body,
+                                       headers={"Authorization": f"Bearer {running.api_key}"}) as answer:
+            assert answer.status == 200, await answer.text()
             async for raw in answer.content:
                 line = raw.decode().strip()
                 if line.startswith("data: ") and "timings" in (chunk := json.loads(line[6:])):
