@@ -56,8 +56,9 @@ def check_everywhere(browser: Browser, url: str, problems: dict[str, list[dict[s
     browser.open(url)
     for scheme in ("dark", "light"):
         browser.color_scheme(scheme)
-        browser.wait.until(lambda _, scheme=scheme: browser.js(  # it follows on the media query's change event
-            "return document.body.classList.contains(arguments[0])", f"body--{scheme}"), f"the page in {scheme}")
+        look = f"body--{scheme}"  # the page follows on the media query's change event, a moment later
+        browser.wait.until(lambda _: browser.js("return document.body.classList.contains(arguments[0])", look),
+                           f"the page in {scheme}")
         for view in (PHONE, DESKTOP):
             browser.device(view)
             if found := serious_violations(browser):
