@@ -74,6 +74,11 @@ class Browser:
         self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
             "features": [{"name": "prefers-color-scheme", "value": scheme}]})
 
+    def wait_for_scheme(self, scheme: str) -> None:
+        """Until the open page follows `scheme` (it switches on the media query's change event, a moment later)."""
+        self.wait.until(lambda _: self.js("return document.body.classList.contains(arguments[0])", f"body--{scheme}"),
+                        f"the page in {scheme} mode")
+
     def reset(self) -> None:
         self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         self.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})

@@ -56,9 +56,7 @@ def check_everywhere(browser: Browser, url: str, problems: dict[str, list[dict[s
     browser.open(url)
     for scheme in ("dark", "light"):
         browser.color_scheme(scheme)
-        look = f"body--{scheme}"  # the page follows on the media query's change event, a moment later
-        browser.wait.until(lambda _: browser.js("return document.body.classList.contains(arguments[0])", look),
-                           f"the page in {scheme}")
+        browser.wait_for_scheme(scheme)
         for view in (PHONE, DESKTOP):
             browser.device(view)
             if found := serious_violations(browser):
