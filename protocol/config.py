@@ -15,7 +15,7 @@ import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -84,6 +84,11 @@ def new_uid() -> str:
     """A fresh model identity (32 hex digits)."""
     return uuid.uuid4().hex
 
+
+IDENTITY_AND_TIMES = frozenset({"uid", "created_at", "updated_at"})
+# The fields that reach llama-server: changing one changes how a running model was started.
+LAUNCH_FIELDS = frozenset({"model_path", "port", "ctx_size", "gpu_layers", "threads", "batch_size", "parallel",
+                           "flash_attn", "cache_type_k", "cache_type_v", "extra_args", "env"})
 
 Port = Annotated[int, Field(ge=1024, le=65535)]
 
@@ -164,6 +169,10 @@ class ModelConfig(BaseModel):
                 raise ValueError("environment values may not contain NUL bytes")
         return value
 
+    def settings(self) -> dict[str, Any]:
+        """Every field a person sets, as JSON values: the configuration without its identity and timestamps."""
+        return self.model_dump(mode="json", exclude=set(IDENTITY_AND_TIMES))
+
     def server_args(self) -> list[str]:
         """llama-server's argument list (without the binary, host and port, which the runner adds)."""
         args = ["--model", self.model_path, "--ctx-size", str(self.ctx_size),
@@ -173,3 +182,12 @@ class ModelConfig(BaseModel):
         if self.threads is not None:
             args += ["--threads", str(self.threads)]
         return args + self.extra_args
+
+
+Changes = dict[str, tuple[Any, Any]]  # field -> (old value, new value), as JSON values
+
+
+def differences(old: ModelConfig, new: ModelConfig) -> Changes:
+    """What a person would see changed between two configurations (not their identity or timestamps)."""
+    before, after = old.settings(), new.settings()
+    return {name: (before[name], after[name]) for name in after if before.get(name) != after[name]}

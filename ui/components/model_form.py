@@ -152,11 +152,10 @@ class ModelFormDialog(ui.dialog):
             unplaced = [f"{name}: {message}" for name, message in errors.items() if name not in self.fields]
             ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
             return
-        if not config.family:  # left empty: the file says what it is
-            info = await self.catalog.info(config.model_path)
-            config = config.model_copy(update={"family": info.architecture if info else ""})
+        config = await self.deck.with_family(config)  # left empty: the file says what it is
         try:
-            state = await self.deck.save(config, actor=self.actor())
+            state = await self.deck.save(config, actor=self.actor(),
+                                         expected=self.editing.updated_at if self.editing else None)
         except StoreError as exc:
             ui.notify(str(exc), type="negative", multi_line=True)
             return
