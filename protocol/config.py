@@ -191,3 +191,32 @@ def differences(old: ModelConfig, new: ModelConfig) -> Changes:
     """What a person would see changed between two configurations (not their identity or timestamps)."""
     before, after = old.settings(), new.settings()
     return {name: (before[name], after[name]) for name in after if before.get(name) != after[name]}
+
+
+# How a person calls each field (the form's words), for messages, history and previews.
+FIELD_LABELS = {"name": "name", "model_path": "model file", "family": "family", "port": "port",
+                "ctx_size": "context size", "gpu_layers": "GPU layers", "threads": "threads",
+                "batch_size": "batch size", "parallel": "parallel slots", "flash_attn": "flash attention",
+                "cache_type_k": "KV cache type K", "cache_type_v": "KV cache type V", "aliases": "aliases",
+                "extra_args": "extra arguments", "env": "environment", "autostart": "start with ModelDeck",
+                "restart_policy": "restart policy", "restart_limit": "restart limit", "notes": "notes"}
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name.replace("_", " "))
+
+
+def shown_value(value: Any) -> str:
+    """A setting as a person reads it in a diff: lists joined, variables as NAME=value, nothing as "(none)"; the
+    fields that may be empty (port, threads) are then automatic."""
+    if value is None:
+        return "automatic"
+    if value in ("", [], {}):
+        return "(none)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return shlex.join(str(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(f"{key}={item}" for key, item in value.items())
+    return str(value)

@@ -38,7 +38,7 @@ from store import audit, versions
 from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
 from store.database_health import DatabaseHealth
-from store.errors import Conflict, NotAllowed, NotFound, NotReady, NotSaved, StoreError
+from store.errors import Conflict, NotAllowed, NotFound, NotReady, NotSaved, RestartNeeded, StoreError
 from store.importing import ImportPlan, OnConflict, plan_import
 from store.journal import Journal
 from store.llama_server import LlamaServer
@@ -293,8 +293,8 @@ class ModelDeck:
             launch = sorted(changes.keys() & LAUNCH_FIELDS)
             running = bool(launch) and state.status.is_active
             if running and not restart:
-                raise Conflict(f"{state.name} is {state.status}, and version {number} changes how it starts "
-                               f"({', '.join(launch)}): stop it first, or restart it with that version")
+                raise RestartNeeded(f"{state.name} is {state.status}, and version {number} changes how it starts "
+                                    f"({', '.join(launch)}): stop it first, or restart it with that version")
             await self._save(config, actor, action=VersionAction.RESTORE, restored_from=number)
         if running:
             await self.restart(uid, actor=actor)

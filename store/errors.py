@@ -33,3 +33,7 @@ class NotSaved(StoreError):
 
 class NotReady(StoreError):
     """Not possible yet: what it needs is still on its way (the runner's list of flags, say); try again soon."""
+
+
+class RestartNeeded(Conflict):
+    """The change would alter how a running model was started: stop it first, or restart it with the change."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from exchange import Candidate, ImportFile, UnreadableFile, read_import
 from protocol import ModelConfig
-from protocol.config import LAUNCH_FIELDS, Changes, differences, new_uid
+from protocol.config import LAUNCH_FIELDS, Changes, differences, field_label, new_uid
 from protocol.flags import FlagCatalog
 from protocol.names import unique_name
 from store.errors import Invalid, NotReady
@@ -24,12 +24,6 @@ from store.form_validation import validate_config
 if TYPE_CHECKING:
     from store.deck import ModelDeck
     from store.model_state import ModelState
-
-FIELD_NAMES = {"model_path": "model file", "extra_args": "extra arguments", "env": "environment",
-               "ctx_size": "context size", "gpu_layers": "GPU layers", "batch_size": "batch size",
-               "parallel": "parallel slots", "flash_attn": "flash attention", "cache_type_k": "KV cache type K",
-               "cache_type_v": "KV cache type V", "restart_policy": "restart policy",
-               "restart_limit": "restart limit"}
 
 
 class Outcome(StrEnum):
@@ -96,7 +90,7 @@ def read_file(data: bytes, content_type: str | None, flags: FlagCatalog | None) 
 
 
 def _problems(errors: dict[str, str]) -> str:
-    return "; ".join(f"{FIELD_NAMES.get(name, name.replace('_', ' '))}: {message}" for name, message in errors.items())
+    return "; ".join(f"{field_label(name)}: {message}" for name, message in errors.items())
 
 
 class _Planner:
