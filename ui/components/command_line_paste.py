@@ -45,29 +45,29 @@ class CommandLinePaste(ui.expansion):
         self.fill = fill
         self.classes("w-full sm:col-span-2").mark("paste-command-line")
         with self:
-            self.text = ui.textarea("Paste a command line", placeholder="llama-server -m /models/qwen.gguf -c 8192 "
+            self.command = ui.textarea("Paste a command line", placeholder="llama-server -m /models/qwen.gguf -c 8192 "
                                     "-ngl 99 --temp 0.7").classes("w-full").props("autogrow").mark("paste-text")
-            self.notes = ui.label().classes("text-sm opacity-80 break-words").mark("paste-notes")
+            self.said = ui.label().classes("text-sm opacity-80 break-words").mark("paste-notes")
             ui.button("Fill the form", icon="input", on_click=self.read).props("outline").classes(
                 "min-h-[44px]").mark("paste-fill")
 
     def reset(self) -> None:
-        self.text.value = ""
-        self.text.error = None
-        self.notes.text = ""
+        self.command.value = ""
+        self.command.error = None
+        self.said.text = ""
         self.value = False  # folded
 
     def read(self) -> None:
-        self.text.error = None
+        self.command.error = None
         if self.deck.flags is None:
-            self.text.error = "the runner has not said which flags its llama-server has yet: try again in a moment"
+            self.command.error = "the runner has not said which flags its llama-server has yet: try again in a moment"
             return
         try:
-            line = read_command_line(split_command_line(str(self.text.value or "")), self.deck.flags)
+            line = read_command_line(split_command_line(str(self.command.value or "")), self.deck.flags)
             values = {name: form_value(name, value) for name, value in line.values.items()}
         except ValueError as exc:
-            self.text.error = str(exc)
+            self.command.error = str(exc)
             return
         self.fill(values)
         filled = ", ".join(field_label(name) for name in values) or "nothing"
-        self.notes.text = f"Filled: {filled}." + "".join(f" {note}." for note in line.notes)
+        self.said.text = f"Filled: {filled}." + "".join(f" {note}." for note in line.notes)

@@ -48,8 +48,9 @@ class ImportDialog(ui.dialog):
                                     ).props("accept=.json,.yaml,.yml,.ini,.txt flat bordered").classes("w-full").mark(
                 "import-upload")
             self.pasted = ui.textarea("…or paste it here").classes("w-full").props("autogrow").mark("import-text")
-            self.choice = ui.radio(CHOICES, value=OnConflict.SKIP.value).props("inline").mark("import-choice")
-            ui.label("When a model of the same name exists").classes("text-sm opacity-70 -mt-2")
+            ui.label("When a model of the same name exists:").classes("text-sm opacity-70")
+            self.choice = ui.radio(CHOICES, value=OnConflict.SKIP.value).props("inline").classes("-mt-2").mark(
+                "import-choice")
             self.message = ui.label().classes("text-negative break-words").mark("import-message")
             self.preview = ui.column().classes("w-full gap-2 max-h-[50vh] overflow-auto").mark("import-preview")
             with ui.row().classes("w-full justify-end gap-2 sticky bottom-0 py-2"):
@@ -135,7 +136,7 @@ class ImportDialog(ui.dialog):
                 ui.label(note).classes("text-sm opacity-70")
             for model in plan.models:
                 with ui.column().classes("w-full gap-0").mark(f"planned-{model.name}"):
-                    with ui.row().classes("w-full gap-2 items-baseline no-wrap"):
+                    with ui.row().classes("w-full gap-x-2 gap-y-0 items-baseline"):
                         ui.label(model.name).classes("font-medium break-all")
                         ui.label(outcome_line(model)).classes(f"text-sm break-words {COLORS.get(model.outcome, '')}")
                     for name, (old, new) in model.changes.items():
