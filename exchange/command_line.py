@@ -99,7 +99,7 @@ def _set_field(line: CommandLine, name: str, flag: str, values: list[str]) -> No
     value = values[0]
     folded = value.casefold()
     if name == "flash_attn":
-        line.values[name] = True if folded in ON else False if folded in OFF else value
+        line.values[name] = True if folded in ON else False if folded in OFF | {"auto"} else value
         if folded == "auto":
             line.notes.append(f"{flag} auto read as off: ModelDeck's flash attention is on or off")
     elif name == "gpu_layers" and folded in {"all", "auto"}:
