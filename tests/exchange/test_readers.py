@@ -93,7 +93,8 @@ def test_another_program_is_refused(flag_catalog: FlagCatalog) -> None:
 
 def test_environment_macros_are_refused_not_read(flag_catalog: FlagCatalog, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELDECK_TEST_SECRET", "s3cret")
-    text = b"macros:\n  k: ${env.MODELDECK_TEST_SECRET}\nmodels:\n  a:\n    cmd: llama-server -m /m/a.gguf --alias ${k}\n"
+    text = (b"macros:\n  k: ${env.MODELDECK_TEST_SECRET}\n"
+            b"models:\n  a:\n    cmd: llama-server -m /m/a.gguf --alias ${k}\n")
     [candidate] = read_import(text, None, flag_catalog).candidates
     assert "reads the environment of the machine" in str(candidate.refused)
     assert "s3cret" not in json.dumps(candidate.values) + str(candidate.refused)

@@ -34,12 +34,12 @@ def version_diff(version: Version) -> None:
 class HistoryDialog(ui.dialog):
     """Created once per page; `show` fills it for one model."""
 
-    def __init__(self, deck: ModelDeck, actor: Callable[[], Actor], read_only: bool) -> None:
+    def __init__(self, deck: ModelDeck, actor: Callable[[], Actor], confirm: ConfirmDialog, *, read_only: bool) -> None:
         super().__init__()
         self.deck = deck
         self.actor = actor
         self.read_only = read_only
-        self.confirm = ConfirmDialog()
+        self.confirm = confirm  # the page's one yes/no dialog
         self.state: ModelState | None = None
         with self, ui.card().classes("w-full max-w-2xl"):
             self.title = ui.label().classes("text-lg font-bold")

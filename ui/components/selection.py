@@ -62,15 +62,15 @@ class ResultsDialog(ui.dialog):
 class SelectMode:
     """The Select button, the boxes on the cards, and the bar of actions; one per page."""
 
-    def __init__(self, deck: ModelDeck, actor: Callable[[], Actor], shown: Callable[[], list[ModelState]], *,
-                 read_only: bool) -> None:
+    def __init__(self, deck: ModelDeck, actor: Callable[[], Actor], shown: Callable[[], list[ModelState]],
+                 confirm: ConfirmDialog, *, read_only: bool) -> None:
         self.deck = deck
         self.actor = actor
         self.shown = shown
         self.read_only = read_only
         self.selection = Selection()
         self.boxes: dict[str, ui.checkbox] = {}
-        self.confirm = ConfirmDialog()
+        self.confirm = confirm  # the page's one yes/no dialog
         self.results = ResultsDialog()
         deck.removed.subscribe(self._forget)
 

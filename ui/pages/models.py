@@ -34,7 +34,7 @@ class PageActions:
         self.confirm = ConfirmDialog()
         self.details_dialog = ErrorDetailsDialog()
         self.info_dialog = ModelInfoDialog()
-        self.history_dialog = HistoryDialog(self.deck, self.actor, read_only)
+        self.history_dialog = HistoryDialog(self.deck, self.actor, self.confirm, read_only=read_only)
         self.importer = ImportDialog(self.deck, self.actor)
 
     @staticmethod
@@ -143,7 +143,8 @@ def register(services: Services) -> None:
         with frame("Models", services) as who:
             read_only = not who.is_admin
             actions = PageActions(services, read_only=read_only)
-            select = SelectMode(deck, services.actor, deck.in_order, read_only=read_only)  # every card is shown
+            select = SelectMode(deck, services.actor, deck.in_order, actions.confirm,  # every card is shown (yet)
+                                read_only=read_only)
             with ui.row().classes("w-full items-center justify-between gap-2"):
                 ui.label("Models").classes("text-2xl font-bold")
                 with ui.row().classes("items-center gap-2"):
