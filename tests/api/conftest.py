@@ -56,7 +56,8 @@ class Managed:
         return None if name is None else self.keys[name]
 
     async def call(self, method: str, path: str, *, key: str | None = "script", json: Any = None,
-                   data: bytes | str | None = None, headers: dict[str, str] | None = None) -> Answer:
+                   data: bytes | str | AsyncIterator[bytes] | None = None,
+                   headers: dict[str, str] | None = None) -> Answer:
         """A request as a script sends it: with the named key's Bearer header (None: no credentials at all)."""
         sent = dict(headers or {})
         if key is not None and not self.app.open_on_loopback:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 from tests.api.conftest import Managed, ManagedFactory
 from tests.exchange.test_readers import FILES
@@ -14,11 +15,11 @@ BOMB = "\n".join(['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lo
                   "models:", "  x:", "    cmd: *a8"])
 
 
-def unchanged(deck: Managed, before: tuple[list[object], ...]) -> bool:
+def unchanged(deck: Managed, before: tuple[list[dict[str, Any]], ...]) -> bool:
     return snapshot(deck) == before
 
 
-def snapshot(deck: Managed) -> tuple[list[object], ...]:
+def snapshot(deck: Managed) -> tuple[list[dict[str, Any]], ...]:
     return (deck.rows(), deck.rows("SELECT * FROM config_version"),
             deck.rows("SELECT * FROM audit_log WHERE action = 'model.import'"))
 
