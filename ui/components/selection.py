@@ -91,7 +91,9 @@ class SelectMode:
             "min-h-[44px]").bind_visibility_from(self.selection, "active", lambda on: not on).mark("select-mode")
 
     def bar(self) -> None:
-        """The actions on the selection, at the bottom of the screen."""
+        """The actions on the selection, at the bottom of the screen (room below the last card, so the bar hides
+        none of it)."""
+        ui.element("div").classes("h-40").bind_visibility_from(self.selection, "active")
         with ui.page_sticky(position="bottom", y_offset=12).classes("z-10").bind_visibility_from(
                 self.selection, "active"), ui.card().classes("gap-2 shadow-lg").mark("select-bar"):
             with ui.row().classes("items-center gap-2 no-wrap"):
