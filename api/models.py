@@ -2,6 +2,7 @@
 history and its restore, and actions on many at once. Every change is the deck's own action, the one the
 pages call: the same checks, the same audit lines, and every open browser shows it at once."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -103,28 +104,26 @@ def model_routes(deck: ModelDeck, callers: Callers) -> APIRouter:
         await deck.delete(seen(caller, uid).uid, actor=caller.actor)
         return Response(status_code=204)
 
+    async def command(caller: Caller, uid: str, what: str, action: Callable[[str], Awaitable[None]]) -> StatusView:
+        caller.must_change(what)
+        state = seen(caller, uid)
+        await action(uid)
+        return StatusView.of(state)
+
     @router.post("/{uid}/start", status_code=202, response_model=StatusView,
                  summary="Start the model; 409 if it may not fit in the memory free now, unless anyway=true")
     async def start_model(caller: Who, uid: str, anyway: bool = False) -> StatusView:
-        caller.must_change("start models")
-        state = seen(caller, uid)
-        await deck.start(uid, actor=caller.actor, anyway=anyway)
-        return StatusView.of(state)
+        return await command(caller, uid, "start models",
+                             lambda one: deck.start(one, actor=caller.actor, anyway=anyway))
 
     @router.post("/{uid}/stop", status_code=202, response_model=StatusView, summary="Stop the model")
     async def stop_model(caller: Who, uid: str) -> StatusView:
-        caller.must_change("stop models")
-        state = seen(caller, uid)
-        await deck.stop(uid, actor=caller.actor)
-        return StatusView.of(state)
+        return await command(caller, uid, "stop models", lambda one: deck.stop(one, actor=caller.actor))
 
     @router.post("/{uid}/restart", status_code=202, response_model=StatusView,
                  summary="Stop the model if it runs, then start it with its configuration as it is now")
     async def restart_model(caller: Who, uid: str) -> StatusView:
-        caller.must_change("restart models")
-        state = seen(caller, uid)
-        await deck.restart(uid, actor=caller.actor)
-        return StatusView.of(state)
+        return await command(caller, uid, "restart models", lambda one: deck.restart(one, actor=caller.actor))
 
     @router.post("/{uid}/duplicate", status_code=201, response_model=ModelView,
                  summary='A stopped copy named "X copy", with an automatic port and no aliases')
