@@ -108,7 +108,7 @@ async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckF
     async def make(models: dict[str, dict[str, Any]] | None = None, keys: list[KeySpec] | None = None, *,
                    open_on_loopback: bool = True, extra_args: tuple[str, ...] = (),
                    revoke: tuple[str, ...] = (), expire: tuple[str, ...] = (),
-                   model_shape: dict[str, int] | None = None) -> Deck:
+                   model_shape: dict[str, Any] | None = None) -> Deck:
         home = tmp_path / f"deck{len(started)}"
         # n_ctx: room for long generations; `model_shape` (write_tiny_llama's sizes) for a slower model
         model_file = write_tiny_llama(home / "models" / "tiny.gguf", n_ctx=8192, **(model_shape or {}))
