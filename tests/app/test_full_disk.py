@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, start_model, uid_of
+from tests.app.helpers import add_model, start_model, tap, uid_of
 from tests.faults import SmallFilesystem, small_filesystem
 from tests.processes import llama_servers
 from tests.simulation import started_app
@@ -53,7 +53,7 @@ async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_
             await user.should_see("the disk holding the database is full")
 
         await user.open("/")
-        user.find(marker=f"start-{second}").click()
+        tap(user, second, "start")
         await until(lambda: user.notify.contains("second was not started: the database refused the change: the disk "
                                                  "holding the database is full"), message="the refusal, in words")
         with user.scope(marker=f"card-{second}"):  # put back, not `starting` for ever
@@ -72,7 +72,7 @@ async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_
         await user.should_not_see(marker="database-banner", retries=30)
 
         # Writing goes on by itself: a start, its figures, and a later crash.
-        user.find(marker=f"start-{second}").click()
+        tap(user, second, "start")
         await until(lambda: deck_home.row("second")["status"] == "running", within=15, message="second running")
         await until(lambda: count(deck_home, "metric_sample", freed_at) >= 2, within=10,
                     message="metric samples written after the space was freed")

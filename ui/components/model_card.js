@@ -1,0 +1,89 @@
+// One model's card, rendered in the browser from its face (ui/components/card_face.py): one NiceGUI element per
+// card instead of a tree of bound elements. Taps go back to the server as one `action` event with the action's
+// name; the server decides (ui/components/model_card.py). The `leading` slot holds what the page puts before the
+// name (select mode's box).
+const WIDE = "(min-width: 640px)"; // Tailwind's `sm`: room for the details without asking
+
+export default {
+  template: `
+    <q-card v-show="shown" class="w-full model-card" :data-status="card.status">
+      <div class="flex items-center no-wrap gap-1 px-2 py-1">
+        <slot name="leading"></slot>
+        <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
+             rounded focus-visible:outline" :aria-expanded="String(open)" @click="open = !open"
+             @keydown.enter.prevent="open = !open" @keydown.space.prevent="open = !open">
+          <div class="text-base font-bold leading-tight line-clamp-2" style="overflow-wrap: anywhere">{{ card.name }}</div>
+          <div class="flex items-center no-wrap gap-2 text-sm">
+            <q-badge :color="card.badge[0]" :text-color="card.badge[1]" :label="card.status" class="text-sm px-2"></q-badge>
+            <span v-if="card.speed" class="font-bold whitespace-nowrap">{{ card.speed }}</span>
+            <span v-else class="opacity-70 truncate">{{ card.family }}</span>
+          </div>
+        </div>
+        <q-btn v-if="changes" unelevated no-caps class="min-h-[44px] min-w-[92px] shrink-0" :color="primary.color"
+               :disable="primary.disable" @click="$emit('action', primary.action)">
+          <q-spinner v-if="card.busy" size="1.1em" class="mr-1"></q-spinner>
+          <q-icon v-else :name="primary.icon" size="1.3em" class="mr-1"></q-icon>
+          <span>{{ primary.label }}</span>
+        </q-btn>
+        <q-btn flat round icon="more_vert" aria-label="Model actions" class="min-h-[44px] min-w-[44px] shrink-0">
+          <q-menu auto-close>
+            <q-list>
+              <template v-for="entry in entries" :key="entry.action">
+                <q-separator v-if="entry.separated"></q-separator>
+                <q-item clickable class="min-h-[48px]" :class="entry.danger ? 'text-negative' : ''"
+                        :data-action="entry.action" @click="$emit('action', entry.action)">
+                  <q-item-section>{{ entry.label }}</q-item-section>
+                </q-item>
+              </template>
+            </q-list>
+          </q-menu>
+        </q-btn>
+      </div>
+      <div v-if="lines.length || open" class="px-2 pb-2 text-sm flex flex-col gap-0">
+        <div v-for="line in lines" :key="line.kind" :class="line.look" class="break-words">{{ line.text }}</div>
+        <template v-if="open">
+          <div v-if="card.speed" class="opacity-80">{{ card.family }}</div>
+          <div class="break-all">{{ card.file }}</div>
+          <div>{{ card.settings }}</div>
+          <div v-if="card.memory">{{ card.memory }}</div>
+          <div v-if="card.placement">{{ card.placement }}</div>
+          <div v-if="card.fit" class="opacity-80">{{ card.fit }}</div>
+        </template>
+      </div>
+    </q-card>`,
+  props: {
+    card: Object,
+    menu: Array,
+    changes: Boolean, // the person may start, stop and change models (admins)
+  },
+  emits: ["action"],
+  inject: { deckFilter: { default: null } },
+  data() {
+    return { open: window.matchMedia(WIDE).matches };
+  },
+  computed: {
+    primary() {
+      const card = this.card;
+      if (card.can_start) return { action: "start", label: "Start", icon: "play_arrow", color: "primary" };
+      if (card.can_stop) return { action: "stop", label: "Stop", icon: "stop", color: "negative" };
+      return { action: "", label: "Stopping", icon: "stop", color: "grey-7", disable: true };
+    },
+    shown() {
+      const filter = this.deckFilter && this.deckFilter.value;
+      return !filter || filter.has(this.card.uid);
+    },
+    entries() {
+      return this.menu.filter((entry) => !entry.when || this.card[entry.when]);
+    },
+    lines() {
+      const card = this.card;
+      return [
+        { kind: "unknown", text: card.unknown, look: "text-orange-10" },
+        { kind: "problem", text: card.problem, look: "text-negative" },
+        { kind: "blocked", text: card.blocked, look: "text-negative" },
+        { kind: "waiting", text: card.waiting, look: "opacity-80" },
+        { kind: "fit", text: card.fits || this.open ? "" : card.fit, look: "" },
+      ].filter((line) => line.text);
+    },
+  },
+};
