@@ -26,7 +26,6 @@ Every figure is printed with its ratio to the 1-configuration page (or to one ta
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import signal
@@ -50,14 +49,11 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from db.database import open_database  # noqa: E402
-from db.model_record import ModelRecord  # noqa: E402
-from protocol import ModelConfig  # noqa: E402
 from runner.binary import resolve_binary  # noqa: E402
 from tests.browser.browser import DESKTOP, PHONE, Viewport  # noqa: E402
 from tests.browser.conftest import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.browser.crowd import crowd, name_of  # noqa: E402
 from tests.browser.deck_app import DeckApp  # noqa: E402
-from tests.tiny_gguf import write_tiny_llama  # noqa: E402
 
 PAGE_LIMIT_S = 600.0  # 1,000 cards take tens of seconds on a busy 2-core machine today
 VIEWS = (PHONE, DESKTOP)
@@ -127,25 +123,11 @@ class PageFigures:
     elements: list[float] = field(default_factory=list)
 
 
-def name_of(index: int) -> str:
-    return f"model-{index:04d}"
-
-
-async def seed(db_path: Path, model_file: Path, count: int) -> None:
-    """`count` configurations of the tiny model, written before the app starts (its migrations make the schema)."""
-    async with open_database(db_path):
-        await ModelRecord.bulk_create([
-            ModelRecord(**ModelRecord.config_values(ModelConfig(
-                name=name_of(index), model_path=str(model_file), family="llama", ctx_size=256, threads=1)))
-            for index in range(count)], batch_size=500)
-
-
 @contextmanager
 def deck_with(count: int, binary: Path) -> Iterator[DeckApp]:
     with tempfile.TemporaryDirectory(prefix="modeldeck-page-bench-") as tmp:
         home = Path(tmp)
-        model_file = Path(write_tiny_llama(home / "models" / "tiny.gguf"))
-        asyncio.run(seed(home / "data" / "modeldeck.sqlite3", model_file, count))
+        crowd(home, count)
         app = DeckApp(home, binary)
         app.start(within=120)
         try:
@@ -160,6 +142,7 @@ def chromium() -> webdriver.Chrome:
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='modeldeck-bench-chromium-')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(PAGE_LIMIT_S)
     driver.set_script_timeout(PAGE_LIMIT_S)
@@ -300,8 +283,11 @@ def report_row(count: int, view: str, results: dict[int, dict[str, PageFigures]]
     figures = results[count][view]
     cells = []
     for attribute in (*(attribute for attribute, _ in COLUMNS), "elements"):
+        if not getattr(figures, attribute):
+            cells.append(f"{'-':>16}")
+            continue
         value = median(getattr(figures, attribute))
-        ratio = f"{value / reference(attribute):5.1f}x" if getattr(figures, attribute) else " " * 6
+        ratio = f"{value / reference(attribute):5.1f}x"
         cells.append(f"{value:6.0f} {ratio}" if attribute == "elements" else f"{value:7.3f} s {ratio}")
     print(f"{count:>7} {view:>7} | " + " | ".join(cells), flush=True)
 

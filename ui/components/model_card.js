@@ -40,7 +40,8 @@ export default {
         </q-btn>
       </div>
       <div v-if="lines.length || open" class="px-2 pb-2 text-sm flex flex-col gap-0">
-        <div v-for="line in lines" :key="line.kind" :class="line.look" class="break-words">{{ line.text }}</div>
+        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + card.uid" :class="line.look"
+             class="break-words">{{ line.text }}</div>
         <template v-if="open">
           <div v-if="card.speed" class="opacity-80">{{ card.family }}</div>
           <div class="break-all">{{ card.file }}</div>
@@ -69,7 +70,7 @@ export default {
       return { action: "", label: "Stopping", icon: "stop", color: "grey-7", disable: true };
     },
     shown() {
-      const filter = this.deckFilter && this.deckFilter.value;
+      const filter = this.deckFilter; // the grid's Set of uids, or null for all (an injected ref arrives unwrapped)
       return !filter || filter.has(this.card.uid);
     },
     entries() {
