@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.remote_connection import RemoteConnection  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from runner.binary import resolve_binary  # noqa: E402
@@ -144,6 +145,7 @@ def chromium() -> webdriver.Chrome:
     options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='modeldeck-bench-chromium-')}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    cast(RemoteConnection, driver.command_executor).client_config.timeout = int(PAGE_LIMIT_S)  # late, not never
     driver.set_page_load_timeout(PAGE_LIMIT_S)
     driver.set_script_timeout(PAGE_LIMIT_S)
     return driver
