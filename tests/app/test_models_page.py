@@ -110,3 +110,36 @@ async def test_cards_stay_in_name_order_as_models_come_and_go(user: User, deck_h
     await until(lambda: len(deck_home.rows()) == 2)
     await user.should_not_see(marker=f"card-{bravo}")
     assert cards_in_page_order() == ["alpha", "charlie"]
+
+
+async def test_search_and_the_status_filter_narrow_the_cards_live_and_select_mode_follows(
+        user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    names = ("alpha", "bravo", "charlie", "delta", "echo")
+    for name in names:
+        await add_model(user, deck_home, name)
+    await user.should_not_see(marker="search")  # a few models need no search
+    await add_model(user, deck_home, "foxtrot", ctx_size=256)
+    uids = {name: uid_of(deck_home, name) for name in (*names, "foxtrot")}
+    [grid] = user.find(marker="model-grid").elements
+
+    def shown() -> list[str] | None:
+        return grid.props["shown"]
+
+    user.find(marker="search").type("ALPH")  # any case, any part of the name, family or file
+    await until(lambda: shown() == [uids["alpha"]], message="only alpha")
+    user.find(marker="select-mode").click()
+    user.find(marker="select-shown").click()
+    await user.should_see("1 selected")  # "All shown" is what the search left on screen
+    user.find(marker="select-done").click()
+    user.find(marker="search").clear()
+    await until(lambda: shown() is None, message="every card back")
+
+    [status] = user.find(marker="status-filter").elements
+    status.value = "running"
+    await until(lambda: shown() == [], message="none running")
+    await user.should_see("No model matches.")
+    tap(user, uids["foxtrot"], "start")  # a model that starts joins the filter by itself
+    await until(lambda: shown() == [uids["foxtrot"]], within=15, message="foxtrot running")
+    tap(user, uids["foxtrot"], "stop")
+    await until(lambda: shown() == [], within=10, message="foxtrot left Running")

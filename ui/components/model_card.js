@@ -2,7 +2,13 @@
 // card instead of a tree of bound elements. Taps go back to the server as one `action` event with the action's
 // name; the server decides (ui/components/model_card.py). The `leading` slot holds what the page puts before the
 // name (select mode's box).
-const WIDE = "(min-width: 640px)"; // Tailwind's `sm`: room for the details without asking
+import { reactive } from "vue";
+
+// From Tailwind's `sm` (640 px) up there is room for the details without asking; one listener for every card.
+const screen = reactive({ wide: false });
+const wide = window.matchMedia("(min-width: 640px)");
+screen.wide = wide.matches;
+wide.addEventListener("change", (event) => (screen.wide = event.matches));
 
 export default {
   template: `
@@ -10,8 +16,8 @@ export default {
       <div class="flex items-center no-wrap gap-1 px-2 py-1">
         <slot name="leading"></slot>
         <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
-             rounded focus-visible:outline" :aria-expanded="String(open)" @click="open = !open"
-             @keydown.enter.prevent="open = !open" @keydown.space.prevent="open = !open">
+             rounded focus-visible:outline" :aria-expanded="String(open)" @click="toggle"
+             @keydown.enter.prevent="toggle" @keydown.space.prevent="toggle">
           <div class="text-base font-bold leading-tight line-clamp-2" style="overflow-wrap: anywhere">{{ card.name }}</div>
           <div class="flex items-center no-wrap gap-2 text-sm">
             <q-badge :color="card.badge[0]" :text-color="card.badge[1]" :label="card.status" class="text-sm px-2"></q-badge>
@@ -59,10 +65,18 @@ export default {
   },
   emits: ["action"],
   inject: { deckFilter: { default: null } },
+  methods: {
+    toggle() {
+      this.toggled = !this.open;
+    },
+  },
   data() {
-    return { open: window.matchMedia(WIDE).matches };
+    return { toggled: null }; // the person's own choice, once they tapped; until then the screen's width decides
   },
   computed: {
+    open() {
+      return this.toggled ?? screen.wide;
+    },
     primary() {
       const card = this.card;
       if (card.can_start) return { action: "start", label: "Start", icon: "play_arrow", color: "primary" };
