@@ -2,6 +2,11 @@
 // card instead of a tree of bound elements. Taps go back to the server as one `action` event with the action's
 // name; the server decides (ui/components/model_card.py). The `leading` slot holds what the page puts before the
 // name (select mode's box).
+//
+// A card far below the screen shows its words (name, status, speed, details) but not yet its controls: the
+// buttons, the menu and the leading slot are built once the card comes within a screen or so of view (one shared
+// IntersectionObserver). Mounting those Quasar components for every card up front was most of what a page of
+// hundreds of cards cost the browser (docs/architecture.md, "The models page").
 import { reactive } from "vue";
 
 // From Tailwind's `sm` (640 px) up there is room for the details without asking; one listener for every card.
@@ -10,28 +15,43 @@ const wide = window.matchMedia("(min-width: 640px)");
 screen.wide = wide.matches;
 wide.addEventListener("change", (event) => (screen.wide = event.matches));
 
+const waiting = new WeakMap(); // a card's root element -> the card, until it comes near the screen
+const nearby = new IntersectionObserver(
+  (entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      const card = waiting.get(entry.target);
+      nearby.unobserve(entry.target);
+      waiting.delete(entry.target);
+      if (card) card.near = true;
+    }
+  },
+  { rootMargin: "100% 0px" },
+);
+
 export default {
   template: `
     <q-card v-show="shown" class="w-full model-card" :data-status="card.status">
       <div class="flex items-center no-wrap gap-1 px-2 py-1">
-        <slot name="leading"></slot>
+        <slot v-if="near" name="leading"></slot>
         <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
              rounded focus-visible:outline" :aria-expanded="String(open)" @click="toggle"
              @keydown.enter.prevent="toggle" @keydown.space.prevent="toggle">
           <div class="text-base font-bold leading-tight line-clamp-2" style="overflow-wrap: anywhere">{{ card.name }}</div>
           <div class="flex items-center no-wrap gap-2 text-sm">
-            <q-badge :color="card.badge[0]" :text-color="card.badge[1]" :label="card.status" class="text-sm px-2"></q-badge>
+            <span class="q-badge text-sm px-2" :class="badge">{{ card.status }}</span>
             <span v-if="card.speed" class="font-bold whitespace-nowrap">{{ card.speed }}</span>
             <span v-else class="opacity-70 truncate">{{ card.family }}</span>
           </div>
         </div>
-        <q-btn v-if="changes" unelevated no-caps class="min-h-[44px] min-w-[92px] shrink-0" :color="primary.color"
+        <div v-if="!near" class="min-h-[44px] shrink-0" :class="changes ? 'min-w-[140px]' : 'min-w-[44px]'"></div>
+        <q-btn v-if="near && changes" unelevated no-caps class="min-h-[44px] min-w-[92px] shrink-0" :color="primary.color"
                :disable="primary.disable" @click="$emit('action', primary.action)">
           <q-spinner v-if="card.busy" size="1.1em" class="mr-1"></q-spinner>
           <q-icon v-else :name="primary.icon" size="1.3em" class="mr-1"></q-icon>
           <span>{{ primary.label }}</span>
         </q-btn>
-        <q-btn flat round icon="more_vert" aria-label="Model actions" class="min-h-[44px] min-w-[44px] shrink-0">
+        <q-btn v-if="near" flat round icon="more_vert" aria-label="Model actions" class="min-h-[44px] min-w-[44px] shrink-0">
           <q-menu auto-close>
             <q-list>
               <template v-for="entry in entries" :key="entry.action">
@@ -58,22 +78,34 @@ export default {
         </template>
       </div>
     </q-card>`,
-  props: {
-    card: Object,
-    menu: Array,
-    changes: Boolean, // the person may start, stop and change models (admins)
-  },
+  props: { card: Object },
   emits: ["action"],
-  inject: { deckFilter: { default: null } },
+  // From the grid (an injected ref arrives unwrapped): which cards the search leaves, the menu's entries, and
+  // whether the person may start, stop and change models (admins).
+  inject: { deckFilter: { default: null }, deckMenu: { default: () => ({ entries: [], changes: false }) } },
+  mounted() {
+    waiting.set(this.$el, this);
+    nearby.observe(this.$el);
+  },
+  beforeUnmount() {
+    nearby.unobserve(this.$el);
+  },
   methods: {
     toggle() {
       this.toggled = !this.open;
     },
   },
   data() {
-    return { toggled: null }; // the person's own choice, once they tapped; until then the screen's width decides
+    // toggled: the person's own choice, once they tapped; until then the screen's width decides
+    return { toggled: null, near: false };
   },
   computed: {
+    badge() {
+      return "bg-" + this.card.badge[0] + " text-" + this.card.badge[1];
+    },
+    changes() {
+      return this.deckMenu.changes;
+    },
     open() {
       return this.toggled ?? screen.wide;
     },
@@ -84,11 +116,11 @@ export default {
       return { action: "", label: "Stopping", icon: "stop", color: "grey-7", disable: true };
     },
     shown() {
-      const filter = this.deckFilter; // the grid's Set of uids, or null for all (an injected ref arrives unwrapped)
+      const filter = this.deckFilter; // a Set of uids, or null for all
       return !filter || filter.has(this.card.uid);
     },
     entries() {
-      return this.menu.filter((entry) => !entry.when || this.card[entry.when]);
+      return this.deckMenu.entries.filter((entry) => !entry.when || this.card[entry.when]);
     },
     lines() {
       const card = this.card;

@@ -54,8 +54,11 @@ MENU = (
     MenuEntry("delete", "Delete", changes=True, danger=True, separated=True),
 )
 PRIMARY = ("start", "stop")  # the card's one button: Start or Stop, by the model's status
-ADMIN_MENU = [asdict(entry) for entry in MENU]  # one list shared by every card of every page
-VIEWER_MENU = [asdict(entry) for entry in MENU if not entry.changes]
+
+
+def menu_for(*, read_only: bool) -> list[dict[str, Any]]:
+    """The menu's entries as the browser renders them (the grid hands them to its cards: one copy a page)."""
+    return [asdict(entry) for entry in MENU if not (read_only and entry.changes)]
 
 
 def _shown(face: Face) -> list[str]:
@@ -77,8 +80,6 @@ class ModelCard(ui.element, component="model_card.js"):
         self.state = state
         self.actions = actions
         self.read_only = read_only
-        self._props["menu"] = VIEWER_MENU if read_only else ADMIN_MENU
-        self._props["changes"] = not read_only
         self._props["card"] = face.data
         self.face = face.data
         binding.bind_from(self, "face", face, "data")

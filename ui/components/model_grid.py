@@ -13,6 +13,7 @@ from nicegui import ui
 
 from protocol import ModelStatus
 from store.model_state import ModelState
+from ui.components.model_card import menu_for
 
 FEW = 5  # with more models than this, the page offers a search box and a status filter
 ANY_STATUS = "any"
@@ -20,9 +21,13 @@ STATUS_CHOICES = {ANY_STATUS: "Any status", **{str(status): str(status).capitali
 
 
 class ModelGrid(ui.element, component="model_grid.js"):
-    def __init__(self) -> None:
+    """`read_only` (a viewer): its cards offer no Start, Stop or change in their menus."""
+
+    def __init__(self, *, read_only: bool) -> None:
         super().__init__()
         self._props["shown"] = None
+        self._props["menu"] = menu_for(read_only=read_only)
+        self._props["changes"] = not read_only
         self.mark("model-grid")
 
     def show_only(self, uids: list[str] | None) -> None:

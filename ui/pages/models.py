@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -120,9 +121,17 @@ def empty_deck(found: ScanResult | None, allowed_dirs: Sequence[Path]) -> None:
                      "itself. Or press Add model to configure one by hand.")
 
 
+FIRST_SCREEN = 24  # cards in the page as it loads: a phone shows about 9, a desktop 12, a tall tablet 20
+BATCH = 200  # the rest arrive in messages of this many cards, one after the other, once the page is connected
+
+
 class DeckView:
     """This page's cards, kept in step with the deck: a card added or removed alone (re-rendering a deck of 200
-    cards for one would be wasted), the empty state when there are none."""
+    cards for one would be wasted), the empty state when there are none.
+
+    The page loads with the first screen of cards; the rest follow in batches as soon as the browser is connected,
+    so the cards a person sees first do not wait for the ones far below (docs/architecture.md, "The models
+    page"). The cards built are always the first ones in the deck's order: a batch appends the next."""
 
     def __init__(self, services: Services, faces: CardFaces, actions: PageActions, search: ModelSearch,
                  select: SelectMode, *, read_only: bool) -> None:
@@ -148,10 +157,26 @@ class DeckView:
         if not states:
             empty_deck(self.services.catalog.result, self.services.settings.allowed_model_dirs)
         else:
-            with ModelGrid() as self.grid:
-                for state in states:
+            with ModelGrid(read_only=self.read_only) as self.grid:
+                for state in states[:FIRST_SCREEN]:
                     self.shown[state.uid] = self._card(state)
+            if len(states) > FIRST_SCREEN:
+                ui.timer(0, self._build_rest, once=True)  # a page's timer first fires once it is connected
         self.search.follow(self.grid, len(states))
+
+    async def _build_rest(self) -> None:
+        grid = self.grid
+        while grid is not None and grid is self.grid and not grid.is_deleted:
+            rest = [state for state in self.services.deck.in_order() if state.uid not in self.shown][:BATCH]
+            if not rest:
+                return
+            with grid:
+                for state in rest:
+                    self.shown[state.uid] = self._card(state)
+            await asyncio.sleep(0)  # this batch goes out before the next is built
+
+    def _index(self, uid: str) -> int:
+        return [state.uid for state in self.services.deck.in_order()].index(uid)
 
     def scanned(self) -> None:
         if not self.shown:  # the empty state counts the files the catalog knows
@@ -161,18 +186,21 @@ class DeckView:
         if self.grid is None:
             self.render.refresh()
             return
-        with self.grid:
-            card = self.shown[state.uid] = self._card(state)
-        card.move(target_index=[s.uid for s in self.services.deck.in_order()].index(state.uid))
-        self.search.follow(self.grid, len(self.shown))
+        index = self._index(state.uid)
+        if index <= len(self.shown):  # among the cards built (the rest: the next batch builds it)
+            with self.grid:
+                card = self.shown[state.uid] = self._card(state)
+            card.move(target_index=index)
+        self.search.follow(self.grid, len(self.services.deck.in_order()))
 
     def removed(self, uid: str) -> None:
         card = self.shown.pop(uid, None)
-        if card is None or not self.shown or self.grid is None:
+        if self.grid is None or not self.services.deck.in_order():
             self.render.refresh()
             return
-        self.grid.remove(card)
-        self.search.follow(self.grid, len(self.shown))
+        if card is not None:
+            self.grid.remove(card)
+        self.search.follow(self.grid, len(self.services.deck.in_order()))
 
 
 def register(services: Services) -> None:
