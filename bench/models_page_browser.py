@@ -191,8 +191,9 @@ def status_changes(driver: webdriver.Chrome, app: DeckApp, name: str) -> tuple[f
     xpath = CARD_XPATH.format(name=name)
     card = driver.find_element(By.XPATH, xpath)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
-    start = card.find_element(By.XPATH, ".//button[.//span[normalize-space()='Start']]")
-    WebDriverWait(driver, 30).until(lambda _: start.is_enabled(), "Start enabled")
+    start = WebDriverWait(driver, 30).until(lambda _: next(  # a card's controls are built as it comes into view
+        (b for b in card.find_elements(By.XPATH, ".//button[.//span[normalize-space()='Start']]") if b.is_enabled()),
+        None), "Start shown and enabled")
     driver.execute_script(WATCH_JS, xpath, "running")
     tapped = float(driver.execute_script("arguments[0].click(); return Date.now()", start)) / 1000
     running = watch_card(driver, name, "running") - tapped

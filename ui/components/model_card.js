@@ -31,23 +31,23 @@ const nearby = new IntersectionObserver(
 
 export default {
   template: `
-    <q-card v-show="shown" class="w-full model-card" :data-status="card.status">
+    <q-card v-show="shown" class="w-full model-card" :data-status="face.status">
       <div class="flex items-center no-wrap gap-1 px-2 py-1">
         <slot v-if="near" name="leading"></slot>
         <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
              rounded focus-visible:outline" :aria-expanded="String(open)" @click="toggle"
              @keydown.enter.prevent="toggle" @keydown.space.prevent="toggle">
-          <div class="text-base font-bold leading-tight line-clamp-2" style="overflow-wrap: anywhere">{{ card.name }}</div>
+          <div class="text-base font-bold leading-tight line-clamp-2" style="overflow-wrap: anywhere">{{ face.name }}</div>
           <div class="flex items-center no-wrap gap-2 text-sm">
-            <span class="q-badge text-sm px-2" :class="badge">{{ card.status }}</span>
-            <span v-if="card.speed" class="font-bold whitespace-nowrap">{{ card.speed }}</span>
-            <span v-else class="opacity-70 truncate">{{ card.family }}</span>
+            <span class="q-badge text-sm px-2" :class="badge">{{ face.status }}</span>
+            <span v-if="face.speed" class="font-bold whitespace-nowrap">{{ face.speed }}</span>
+            <span v-else class="opacity-70 truncate">{{ face.family }}</span>
           </div>
         </div>
         <div v-if="!near" class="min-h-[44px] shrink-0" :class="changes ? 'min-w-[140px]' : 'min-w-[44px]'"></div>
         <q-btn v-if="near && changes" unelevated no-caps class="min-h-[44px] min-w-[92px] shrink-0" :color="primary.color"
                :disable="primary.disable" @click="$emit('action', primary.action)">
-          <q-spinner v-if="card.busy" size="1.1em" class="mr-1"></q-spinner>
+          <q-spinner v-if="face.busy" size="1.1em" class="mr-1"></q-spinner>
           <q-icon v-else :name="primary.icon" size="1.3em" class="mr-1"></q-icon>
           <span>{{ primary.label }}</span>
         </q-btn>
@@ -66,15 +66,15 @@ export default {
         </q-btn>
       </div>
       <div v-if="lines.length || open" class="px-2 pb-2 text-sm flex flex-col gap-0">
-        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + card.uid" :class="line.look"
+        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + face.uid" :class="line.look"
              class="break-words">{{ line.text }}</div>
         <template v-if="open">
-          <div v-if="card.speed" class="opacity-80">{{ card.family }}</div>
-          <div class="break-all">{{ card.file }}</div>
-          <div>{{ card.settings }}</div>
-          <div v-if="card.memory">{{ card.memory }}</div>
-          <div v-if="card.placement">{{ card.placement }}</div>
-          <div v-if="card.fit" class="opacity-80">{{ card.fit }}</div>
+          <div v-if="face.speed" class="opacity-80">{{ face.family }}</div>
+          <div class="break-all">{{ face.file }}</div>
+          <div>{{ face.settings }}</div>
+          <div v-if="face.memory">{{ face.memory }}</div>
+          <div v-if="face.placement">{{ face.placement }}</div>
+          <div v-if="face.fit" class="opacity-80">{{ face.fit }}</div>
         </template>
       </div>
     </q-card>`,
@@ -83,6 +83,11 @@ export default {
   // From the grid (an injected ref arrives unwrapped): which cards the search leaves, the menu's entries, and
   // whether the person may start, stop and change models (admins).
   inject: { deckFilter: { default: null }, deckMenu: { default: () => ({ entries: [], changes: false }) } },
+  watch: {
+    card() {
+      this.fresh = null; // a full update from the server says everything again
+    },
+  },
   mounted() {
     waiting.set(this.$el, this);
     nearby.observe(this.$el);
@@ -91,17 +96,26 @@ export default {
     nearby.unobserve(this.$el);
   },
   methods: {
+    // The server sends a changed face here rather than updating the element: an element's update re-renders its
+    // parent (the grid) and with it every card; this re-renders this card alone.
+    show(face) {
+      this.fresh = face;
+    },
     toggle() {
       this.toggled = !this.open;
     },
   },
   data() {
     // toggled: the person's own choice, once they tapped; until then the screen's width decides
-    return { toggled: null, near: false };
+    // fresh: the face `show` sent since the last full update of the card (see `show`)
+    return { toggled: null, near: false, fresh: null };
   },
   computed: {
+    face() {
+      return this.fresh ?? this.card;
+    },
     badge() {
-      return "bg-" + this.card.badge[0] + " text-" + this.card.badge[1];
+      return "bg-" + this.face.badge[0] + " text-" + this.face.badge[1];
     },
     changes() {
       return this.deckMenu.changes;
@@ -110,20 +124,20 @@ export default {
       return this.toggled ?? screen.wide;
     },
     primary() {
-      const card = this.card;
+      const card = this.face;
       if (card.can_start) return { action: "start", label: "Start", icon: "play_arrow", color: "primary" };
       if (card.can_stop) return { action: "stop", label: "Stop", icon: "stop", color: "negative" };
       return { action: "", label: "Stopping", icon: "stop", color: "grey-7", disable: true };
     },
     shown() {
       const filter = this.deckFilter; // a Set of uids, or null for all
-      return !filter || filter.has(this.card.uid);
+      return !filter || filter.has(this.face.uid);
     },
     entries() {
-      return this.deckMenu.entries.filter((entry) => !entry.when || this.card[entry.when]);
+      return this.deckMenu.entries.filter((entry) => !entry.when || this.face[entry.when]);
     },
     lines() {
-      const card = this.card;
+      const card = this.face;
       return [
         { kind: "unknown", text: card.unknown, look: "text-orange-10" },
         { kind: "problem", text: card.problem, look: "text-negative" },

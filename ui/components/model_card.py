@@ -90,8 +90,10 @@ class ModelCard(ui.element, component="model_card.js"):
                 leading(state)
 
     def show(self, face: Face) -> None:
+        """To this card alone: an update of the element would re-render the grid and every card in it. The prop
+        stays current for a page rendered again."""
         self._props["card"] = face
-        self.update()
+        self.run_method("show", face)
 
     def _displayed_contents(self, *, only_visible: bool) -> list[Any]:
         face = self._props["card"]

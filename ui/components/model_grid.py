@@ -31,9 +31,10 @@ class ModelGrid(ui.element, component="model_grid.js"):
         self.mark("model-grid")
 
     def show_only(self, uids: list[str] | None) -> None:
+        """A method call, not an update of the element: an update would re-render every card in the grid."""
         if self._props["shown"] != uids:
             self._props["shown"] = uids
-            self.update()
+            self.run_method("showOnly", uids)
 
 
 def matches(state: ModelState, words: str, status: str) -> bool:

@@ -122,7 +122,7 @@ def empty_deck(found: ScanResult | None, allowed_dirs: Sequence[Path]) -> None:
 
 
 FIRST_SCREEN = 24  # cards in the page as it loads: a phone shows about 9, a desktop 12, a tall tablet 20
-BATCH = 200  # the rest arrive in messages of this many cards, one after the other, once the page is connected
+BATCH = 2000  # the rest arrive in messages of this many cards once the page is connected (each one re-renders the grid)
 
 
 class DeckView:
