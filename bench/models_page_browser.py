@@ -53,7 +53,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from runner.binary import resolve_binary  # noqa: E402
 from tests.browser.browser import DESKTOP, PHONE, Viewport  # noqa: E402
 from tests.browser.conftest import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
-from tests.browser.crowd import crowd, name_of  # noqa: E402
+from tests.browser.crowd import crowded_app, name_of  # noqa: E402
 from tests.browser.deck_app import DeckApp  # noqa: E402
 
 PAGE_LIMIT_S = 600.0  # 1,000 cards take tens of seconds on a busy 2-core machine today
@@ -126,15 +126,9 @@ class PageFigures:
 
 @contextmanager
 def deck_with(count: int, binary: Path) -> Iterator[DeckApp]:
-    with tempfile.TemporaryDirectory(prefix="modeldeck-page-bench-") as tmp:
-        home = Path(tmp)
-        crowd(home, count)
-        app = DeckApp(home, binary)
-        app.start(within=120)
-        try:
-            yield app
-        finally:
-            app.stop()
+    with tempfile.TemporaryDirectory(prefix="modeldeck-page-bench-") as home, crowded_app(Path(home), count,
+                                                                                          binary) as app:
+        yield app
 
 
 def chromium() -> webdriver.Chrome:

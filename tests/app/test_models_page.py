@@ -135,7 +135,7 @@ async def test_search_and_the_status_filter_narrow_the_cards_live_and_select_mod
     user.find(marker="search").clear()
     await until(lambda: shown() is None, message="every card back")
 
-    [status] = user.find(marker="status-filter").elements
+    [status] = user.find(kind=ui.select, marker="status-filter").elements
     status.value = "running"
     await until(lambda: shown() == [], message="none running")
     await user.should_see("No model matches.")

@@ -4,11 +4,14 @@ migrations and ORM, so the schema is the real one): for the browser tests and th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from db.database import open_database
 from db.model_record import ModelRecord
 from protocol import ModelConfig
+from tests.browser.deck_app import DeckApp
 from tests.tiny_gguf import write_tiny_llama
 
 
@@ -29,3 +32,15 @@ def crowd(home: Path, count: int) -> Path:
     model_file = Path(write_tiny_llama(home / "models" / "tiny.gguf"))
     asyncio.run(_seed(home / "data" / "modeldeck.sqlite3", model_file, count))
     return model_file
+
+
+@contextmanager
+def crowded_app(home: Path, count: int, binary: Path, *, within: float = 120) -> Iterator[DeckApp]:
+    """ModelDeck started on a deck of `count` configurations in `home`; stopped at the end."""
+    crowd(home, count)
+    app = DeckApp(home, binary)
+    app.start(within=within)
+    try:
+        yield app
+    finally:
+        app.stop()

@@ -16,7 +16,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 from tests.browser.browser import NARROW_PHONE, PHONE, Browser, Viewport
-from tests.browser.crowd import crowd, name_of
+from tests.browser.crowd import crowded_app as crowded
+from tests.browser.crowd import name_of
 from tests.browser.deck_app import DeckApp
 
 COUNT = 200
@@ -25,14 +26,8 @@ FAR = name_of(COUNT - 1)  # the last card: far below the first screen
 
 @pytest.fixture(scope="module")
 def crowded_app(tmp_path_factory: pytest.TempPathFactory, llama_server_binary: Path) -> Iterator[DeckApp]:
-    home = tmp_path_factory.mktemp("crowded")
-    crowd(home, COUNT)
-    app = DeckApp(home, llama_server_binary)
-    app.start(within=60)
-    try:
+    with crowded(tmp_path_factory.mktemp("crowded"), COUNT, llama_server_binary, within=60) as app:
         yield app
-    finally:
-        app.stop()
 
 
 def api(app: DeckApp, method: str, path: str) -> object:

@@ -31,7 +31,8 @@ const nearby = new IntersectionObserver(
 
 export default {
   template: `
-    <q-card v-show="shown" class="w-full model-card" :data-status="face.status">
+    <q-card class="w-full model-card" :data-status="face.status" :data-uid="face.uid"
+            style="content-visibility: auto; contain-intrinsic-size: auto 64px">
       <div class="flex items-center no-wrap gap-1 px-2 py-1">
         <slot v-if="near" name="leading"></slot>
         <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
@@ -80,9 +81,9 @@ export default {
     </q-card>`,
   props: { card: Object },
   emits: ["action"],
-  // From the grid (an injected ref arrives unwrapped): which cards the search leaves, the menu's entries, and
-  // whether the person may start, stop and change models (admins).
-  inject: { deckFilter: { default: null }, deckMenu: { default: () => ({ entries: [], changes: false }) } },
+  // From the grid (an injected ref arrives unwrapped): the menu's entries, and whether the person may start, stop
+  // and change models (admins). The grid also hides the cards a search leaves out.
+  inject: { deckMenu: { default: () => ({ entries: [], changes: false }) } },
   watch: {
     card() {
       this.fresh = null; // a full update from the server says everything again
@@ -128,10 +129,6 @@ export default {
       if (card.can_start) return { action: "start", label: "Start", icon: "play_arrow", color: "primary" };
       if (card.can_stop) return { action: "stop", label: "Stop", icon: "stop", color: "negative" };
       return { action: "", label: "Stopping", icon: "stop", color: "grey-7", disable: true };
-    },
-    shown() {
-      const filter = this.deckFilter; // a Set of uids, or null for all
-      return !filter || filter.has(this.face.uid);
     },
     entries() {
       return this.deckMenu.entries.filter((entry) => !entry.when || this.face[entry.when]);
