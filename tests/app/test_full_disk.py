@@ -56,13 +56,11 @@ async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_
         tap(user, second, "start")
         await until(lambda: user.notify.contains("second was not started: the database refused the change: the disk "
                                                  "holding the database is full"), message="the refusal, in words")
-        with user.scope(marker=f"card-{second}"):  # put back, not `starting` for ever
-            await user.should_see("stopped")
-            await user.should_not_see("starting")
+        await user.should_see(marker=f"card-{second}", content="stopped")  # put back, not `starting` for ever
+        await user.should_not_see(marker=f"card-{second}", content="starting")
         assert llama_servers() == [server]  # the command was never sent
         os.kill(server.pid, signal.SIGKILL)  # a crash while nothing can be written: shown, and kept
-        with user.scope(marker=f"card-{watched}"):
-            await user.should_see("exit code -9", retries=20)
+        await user.should_see(marker=f"card-{watched}", content="exit code -9", retries=20)
         assert deck_home.row("watched")["status"] == "running"
 
         full_disk_home.free()

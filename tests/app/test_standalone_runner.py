@@ -156,9 +156,9 @@ async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and
         runner.process.kill()  # gone without a word (its llama-servers die with it); nothing answers at its address
         await runner.process.wait()
         for uid, last in ((running, "running"), (idle, "stopped")):
-            with user.scope(marker=f"card-{uid}"):
-                await user.should_see("state unknown: the runner is unreachable since", retries=50)
-                await user.should_see(f"last known: {last}")
+            await user.should_see(marker=f"card-{uid}", content="state unknown: the runner is unreachable since",
+                                  retries=50)
+            await user.should_see(marker=f"card-{uid}", content=f"last known: {last}")
         tap(user, running, "stop")
         await until(lambda: user.notify.contains("away cannot be stopped now: the runner is unreachable since"),
                     message="Stop says why it cannot act")
@@ -169,9 +169,8 @@ async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and
         again = await launch_runner(llama_server_binary, deck_home.models_dir, port=runner.port)
         try:
             await user.should_see("runner connected", retries=100)
-            with user.scope(marker=f"card-{running}"):
-                await user.should_see("stopped")  # the runner came back without it
-                await user.should_not_see("state unknown")
+            await user.should_see(marker=f"card-{running}", content="stopped")  # the runner came back without it
+            await user.should_not_see(marker=f"card-{running}", content="state unknown")
             await until(lambda: deck_home.row("away")["status"] == "stopped", message="reconciled")
         finally:
             await again.terminate()
