@@ -161,7 +161,9 @@ class DeckView:
                 for state in states[:FIRST_SCREEN]:
                     self.shown[state.uid] = self._card(state)
             if len(states) > FIRST_SCREEN:
-                ui.timer(0, self._build_rest, once=True)  # a page's timer first fires once it is connected
+                # a page's timer first fires once it is connected; the pause lets the handshake (and a first tap)
+                # through before the server spends its time building the rest
+                ui.timer(0.1, self._build_rest, once=True)
         self.search.follow(self.grid, len(states))
 
     async def _build_rest(self) -> None:
