@@ -5,7 +5,6 @@ the bound drop their oldest, and the banner's health says how many gave way."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,33 +12,19 @@ from pathlib import Path
 import pytest
 
 import store.journal
-from db.database import open_database
 from db.model_record import ModelRecord
 from protocol import ModelConfig, ModelStatus
 from protocol.messages import LogEvent, LogLine, MetricsEvent, MetricsSample, ProcessState, StatusEvent
 from store.database_health import reporting_writes
 from store.deck import ModelDeck
 from store.journal import Bounds, Journal
-from tests.faults import SmallFilesystem, small_filesystem
+from tests.faults import SmallFilesystem
 from tests.waiting import until
 
 BOUNDS = Bounds(samples=40, log_lines=60, crashes=100)
 CRASHES = 5  # each model: started, ran, crashed, CRASHES times
 SAMPLES = 3 * BOUNDS.samples
 LINES = 3 * BOUNDS.log_lines
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[SmallFilesystem]:
-    with small_filesystem(tmp_path / "small") as fs:
-        yield fs
-
-
-@pytest.fixture
-async def db_path(small_fs: SmallFilesystem) -> AsyncIterator[Path]:
-    path = small_fs.path / "modeldeck.sqlite3"
-    async with open_database(path):
-        yield path
 
 
 def query(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -53,7 +38,7 @@ def status(seq: int, config: ModelConfig, to: ModelStatus, exit_code: int | None
 
 
 async def test_updates_beyond_the_bound_drop_their_oldest_and_the_rest_is_written_once_space_is_freed(
-        small_fs: SmallFilesystem, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        small_fs: SmallFilesystem, db_on_small_fs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store.journal, "RETRY_INTERVAL", 0.05)
     configs = [ModelConfig(name=name, model_path=f"/{name}.gguf") for name in ("first", "second")]
     for config in configs:
@@ -86,16 +71,16 @@ async def test_updates_beyond_the_bound_drop_their_oldest_and_the_rest_is_writte
                         message="the banner's health says writes are refused and some updates gave way")
             assert "the disk holding the database is full" in (deck.database.problem or "")
             assert deck.database.dropped == (SAMPLES - BOUNDS.samples) + (LINES - BOUNDS.log_lines)
-            assert query(db_path, "SELECT count(*) FROM crash") == [(0,)]
+            assert query(db_on_small_fs, "SELECT count(*) FROM crash") == [(0,)]
 
             small_fs.free()
             await until(lambda: deck.database.problem is None and not deck.journal.pending,
                         message="written once space is freed")
     assert deck.database.dropped == 0  # the banner's line goes with it
-    assert query(db_path, "SELECT name, status, exit_code FROM model_config ORDER BY name") == [
+    assert query(db_on_small_fs, "SELECT name, status, exit_code FROM model_config ORDER BY name") == [
         ("first", "running", None), ("second", "error", -9)]
-    assert query(db_path, "SELECT count(*) FROM crash") == [(2 * CRASHES,)]  # every crash, none dropped
-    kept = query(db_path, "SELECT tokens_predicted_total FROM metric_sample ORDER BY at")
+    assert query(db_on_small_fs, "SELECT count(*) FROM crash") == [(2 * CRASHES,)]  # every crash, none dropped
+    kept = query(db_on_small_fs, "SELECT tokens_predicted_total FROM metric_sample ORDER BY at")
     assert kept == [(n,) for n in range(SAMPLES - BOUNDS.samples, SAMPLES)]  # the newest, the oldest gave way
-    lines = query(db_path, "SELECT text FROM log_line ORDER BY id")
+    lines = query(db_on_small_fs, "SELECT text FROM log_line ORDER BY id")
     assert lines == [(f"line {k}",) for k in range(LINES - BOUNDS.log_lines, LINES)]
