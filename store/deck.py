@@ -34,7 +34,6 @@ from protocol.names import unique_name
 from store import audit
 from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
-from store.database_health import DatabaseHealth
 from store.errors import StoreError
 from store.journal import Journal
 from store.llama_server import LlamaServer
@@ -89,7 +88,7 @@ class ModelDeck:
         self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
         self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.journal = journal or Journal()
-        self.database = DatabaseHealth()  # every write's outcome, once the lifespan reports them to it
+        self.database = self.journal.health  # every write's outcome, once the lifespan reports them to it
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
         self.monitor = Monitor()  # host figures and totals, for the dashboard

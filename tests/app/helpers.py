@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
+from datetime import UTC, datetime
 
 from nicegui import ui
 from nicegui.testing import User
@@ -68,3 +71,10 @@ async def open_flag_list(user: User, which: str = "flags") -> None:
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
+
+
+def count(home: DeckHome, table: str, since: datetime, up_to: datetime | None = None) -> int:
+    """Rows of `table` about what happened after `since` (and before `up_to`)."""
+    with closing(sqlite3.connect(home.db_path)) as db:
+        return int(db.execute(f"SELECT count(*) FROM {table} WHERE at > ? AND at < ?",
+                              (str(since), str(up_to or datetime.max.replace(tzinfo=UTC)))).fetchone()[0])
