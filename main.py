@@ -9,6 +9,7 @@ import sys
 from nicegui import app, ui
 from nicegui.storage import Storage
 
+from api import ManagementApi, SessionApi
 from auth.gate import Gate, is_loopback
 from auth.middleware import SignInRequired
 from auth.session_secret import load_or_create_secret
@@ -31,12 +32,14 @@ def build(settings: Settings) -> Services:
     services = Services(deck=deck, catalog=catalog,
                         gate=Gate(open=settings.open_on_loopback and is_loopback(settings.host)), settings=settings)
     app.add_middleware(SignInRequired, gate=services.gate)
+    api = ManagementApi(deck, services.gate, settings.db_path)
+    app.add_middleware(SessionApi, api=api)  # outside the sign-in gate: the API answers for itself, in JSON
     # Servers of the embedded runner are on our loopback; a standalone runner's are reached through it.
     upstream = ThroughRunner(settings.runner_url, settings.runner_token or "") if settings.runner_url else (
         LocalServers())
     gateway = Gateway(deck, services.gate.keys, services.activity, open_=services.gate.open, upstream=upstream,
                       start_timeout_s=settings.start_timeout)
-    serve_first(app, gateway)  # /v1/ and /upstream/ never reach NiceGUI's middlewares
+    serve_first(app, gateway, api)  # /v1/, /upstream/ and keyed /api/ calls never reach NiceGUI's middlewares
     install_lifespan(app, modeldeck_lifespan(services, gateway))
     # What exists once started (NiceGUI, pydantic, the store) lives as long as the process: frozen, a full
     # garbage collection during a log burst no longer rescans it (200 ms pauses -> a few ms, bench/log_burst.py).

@@ -18,7 +18,8 @@ from db.writes import plain_reason, watch_file
 
 APP_LABEL = "models"
 MODEL_MODULES = ["db.model_record", "db.gguf_cache", "db.metric_record", "db.user_record", "db.audit_record",
-                 "db.host_record", "db.log_record", "db.crash_record", "db.api_key_record", "db.activity_record"]
+                 "db.host_record", "db.log_record", "db.crash_record", "db.api_key_record", "db.activity_record",
+                 "db.config_version_record"]
 
 
 def tortoise_config(db_url: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
 import aiohttp
@@ -75,6 +75,9 @@ class Gateway:
         self.proxy = Proxy(upstream)
         self.activity = activity
         self.body_max = body_max
+
+    def claims(self, scope: Scope) -> bool:
+        return bool(scope["path"].startswith(GATEWAY_PREFIXES))
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[Gateway]:
@@ -214,25 +217,35 @@ class Gateway:
             tokens_per_second=usage.tokens_per_second, error=reply.error))
 
 
-class GatewayFirst:
-    """The outermost ASGI app: gateway paths go straight to the gateway, so NiceGUI's session and sign-in
-    middlewares never see them (a cookie opens nothing there, and a request costs no session lookup)."""
+class Door(Protocol):
+    """An ASGI app that takes some requests ahead of NiceGUI (the gateway's paths, keyed management calls)."""
 
-    def __init__(self, gateway: ASGIApp, app: ASGIApp) -> None:
-        self.gateway = gateway
+    def claims(self, scope: Scope) -> bool: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
+class FrontDoor:
+    """The outermost ASGI app: a request a door claims goes straight to it, so NiceGUI's session and sign-in
+    middlewares never see it (a cookie opens nothing there, and a request costs no session lookup)."""
+
+    def __init__(self, doors: tuple[Door, ...], app: ASGIApp) -> None:
+        self.doors = doors
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(GATEWAY_PREFIXES):
-            await self.gateway(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            for door in self.doors:
+                if door.claims(scope):
+                    await door(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
-def serve_first(app: Any, gateway: ASGIApp) -> None:
-    """Put the gateway in front of the app's whole middleware stack (built at the first request, after NiceGUI
-    has added its own). Calling it again replaces the gateway instead of stacking another."""
-    app.build_middleware_stack = lambda: GatewayFirst(gateway, type(app).build_middleware_stack(app))
+def serve_first(app: Any, *doors: Door) -> None:
+    """Put the doors in front of the app's whole middleware stack (built at the first request, after NiceGUI
+    has added its own). Calling it again replaces the doors instead of stacking more."""
+    app.build_middleware_stack = lambda: FrontDoor(doors, type(app).build_middleware_stack(app))
 
 
 async def _watch(receive: Receive, request: asyncio.Task[Any], reply: Reply) -> bool:

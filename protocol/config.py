@@ -15,7 +15,7 @@ import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -84,6 +84,11 @@ def new_uid() -> str:
     """A fresh model identity (32 hex digits)."""
     return uuid.uuid4().hex
 
+
+IDENTITY_AND_TIMES = frozenset({"uid", "created_at", "updated_at"})
+# The fields that reach llama-server: changing one changes how a running model was started.
+LAUNCH_FIELDS = frozenset({"model_path", "port", "ctx_size", "gpu_layers", "threads", "batch_size", "parallel",
+                           "flash_attn", "cache_type_k", "cache_type_v", "extra_args", "env"})
 
 Port = Annotated[int, Field(ge=1024, le=65535)]
 
@@ -164,6 +169,10 @@ class ModelConfig(BaseModel):
                 raise ValueError("environment values may not contain NUL bytes")
         return value
 
+    def settings(self) -> dict[str, Any]:
+        """Every field a person sets, as JSON values: the configuration without its identity and timestamps."""
+        return self.model_dump(mode="json", exclude=set(IDENTITY_AND_TIMES))
+
     def server_args(self) -> list[str]:
         """llama-server's argument list (without the binary, host and port, which the runner adds)."""
         args = ["--model", self.model_path, "--ctx-size", str(self.ctx_size),
@@ -173,3 +182,41 @@ class ModelConfig(BaseModel):
         if self.threads is not None:
             args += ["--threads", str(self.threads)]
         return args + self.extra_args
+
+
+Changes = dict[str, tuple[Any, Any]]  # field -> (old value, new value), as JSON values
+
+
+def differences(old: ModelConfig, new: ModelConfig) -> Changes:
+    """What a person would see changed between two configurations (not their identity or timestamps)."""
+    before, after = old.settings(), new.settings()
+    return {name: (before[name], after[name]) for name in after if before.get(name) != after[name]}
+
+
+# How a person calls each field (the form's words), for messages, history and previews.
+FIELD_LABELS = {"name": "name", "model_path": "model file", "family": "family", "port": "port",
+                "ctx_size": "context size", "gpu_layers": "GPU layers", "threads": "threads",
+                "batch_size": "batch size", "parallel": "parallel slots", "flash_attn": "flash attention",
+                "cache_type_k": "KV cache type K", "cache_type_v": "KV cache type V", "aliases": "aliases",
+                "extra_args": "extra arguments", "env": "environment", "autostart": "start with ModelDeck",
+                "restart_policy": "restart policy", "restart_limit": "restart limit", "notes": "notes"}
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name.replace("_", " "))
+
+
+def shown_value(value: Any) -> str:
+    """A setting as a person reads it in a diff: lists joined, variables as NAME=value, nothing as "(none)"; the
+    fields that may be empty (port, threads) are then automatic."""
+    if value is None:
+        return "automatic"
+    if value in ("", [], {}):
+        return "(none)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return shlex.join(str(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(f"{key}={item}" for key, item in value.items())
+    return str(value)

@@ -35,6 +35,12 @@ async def record(actor: Actor | str, action: str, target: str = "", detail: str 
                              detail=detail[:DETAIL_MAX], address=address)
 
 
+async def record_many(actor: Actor, action: str, entries: list[tuple[str, str]]) -> None:
+    """One line per (target, detail), written at once (an import of a thousand models writes a thousand lines)."""
+    await AuditRecord.bulk_create([AuditRecord(actor=actor.name[:64], action=action, target=target[:TARGET_MAX],
+                                               detail=detail[:DETAIL_MAX]) for target, detail in entries])
+
+
 async def recent(actor: Actor, limit: int = 500) -> list[AuditEntry]:
     """The newest entries first; only admins may read the log."""
     if not actor.is_admin:

@@ -14,27 +14,31 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import field, replace
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from nicegui import Event, binding
+from pydantic import ValidationError
 
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
 from discovery import FitEstimate, FoundModel, ScanResult
+from exchange import ImportFile
 from protocol import ModelConfig, ModelStatus
-from protocol.config import new_uid
+from protocol.config import LAUNCH_FIELDS, differences, new_uid
 from protocol.flags import FlagCatalog
 from protocol.launch_check import LaunchRefused, launch_problem
 from protocol.link import LinkState
 from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
 from protocol.messages import Event as RunnerEvent
 from protocol.names import unique_name
-from store import audit
+from protocol.versions import VersionAction
+from store import audit, versions
 from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
-from store.errors import StoreError
+from store.errors import Conflict, NotAllowed, NotFound, NotReady, NotSaved, RestartNeeded, StoreError
+from store.importing import ImportPlan, OnConflict, plan_import
 from store.journal import Journal
 from store.llama_server import LlamaServer
 from store.model_state import ModelState, StatusChange
@@ -44,6 +48,7 @@ from store.runner_control import NoRunner, RunnerControl
 log = logging.getLogger(__name__)
 
 LOG_LINES_KEPT = 2000  # per model, in memory; older lines are in the runner and the log history
+RESTART_STOP_WAIT_S = 15.0  # a stop ends in SIGKILL at 10 s
 
 
 @binding.bindable_dataclass
@@ -65,7 +70,7 @@ class RunnerLink:
         return f"the runner is unreachable since {self.lost_at.astimezone():%H:%M:%S}"
 
 
-class MayNotFit(StoreError):
+class MayNotFit(Conflict):
     """The model will likely not fit in the memory free now; start it with `anyway=True` to go on."""
 
     def __init__(self, name: str, fit: FitEstimate) -> None:
@@ -79,7 +84,17 @@ def _same_outcome(one: StatusChange, other: StatusChange) -> bool:
 
 def _require_admin(actor: Actor, what: str) -> None:
     if not actor.is_admin:
-        raise StoreError(f"viewers cannot {what}")
+        raise NotAllowed(f"viewers cannot {what}")
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What one model of a bulk action came to: done, or why not (the others went ahead regardless)."""
+
+    uid: str
+    name: str
+    done: bool
+    message: str
 
 
 class ModelDeck:
@@ -101,6 +116,8 @@ class ModelDeck:
         self._guessed: dict[str, StatusChange] = {}
         self._waiters: dict[str, list[tuple[frozenset[ModelStatus], asyncio.Future[ModelState]]]] = {}
         self._figures_due: dict[str, MetricsSample] = {}
+        # Configuration changes one at a time: a check (name free, not changed since read) holds until its write.
+        self._config_writes = asyncio.Lock()
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -122,7 +139,7 @@ class ModelDeck:
         try:
             return self.models[uid]
         except KeyError:
-            raise StoreError("that model no longer exists") from None
+            raise NotFound("that model no longer exists") from None
 
     def launch_problem(self, config: ModelConfig) -> LaunchRefused | None:
         """Why this configuration cannot start with the runner's llama-server; None if it can, or if the
@@ -171,12 +188,28 @@ class ModelDeck:
 
     # ---- configuration actions -------------------------------------------------------------
 
-    async def save(self, config: ModelConfig, *, actor: Actor) -> ModelState:
-        """Create a model, or update the one with this uid (a rename keeps its identity)."""
+    async def save(self, config: ModelConfig, *, actor: Actor, expected: datetime | None = None) -> ModelState:
+        """Create a model, or update the one with this uid (a rename keeps its identity). `expected`: the
+        `updated_at` the caller read; the save is refused (Conflict) if the model has changed since."""
         _require_admin(actor, "edit models")
+        async with self._config_writes:
+            return await self._save(config, actor, expected=expected)
+
+    async def _save(self, config: ModelConfig, actor: Actor, *, expected: datetime | None = None,
+                    action: VersionAction | None = None, restored_from: int | None = None) -> ModelState:
+        """The save itself (holding _config_writes): the row, its audit line and its version in one transaction."""
         if (clash := self._name_clash(config)) is not None:
-            raise StoreError(f"a model named {clash!r} already exists (as a name or an alias)")
+            raise Conflict(f"a model named {clash!r} already exists (as a name or an alias)")
         state = self.models.get(config.uid)
+        if expected is not None and state is None:
+            raise NotFound("that model no longer exists")
+        if expected is not None and state is not None and state.config.updated_at != expected:
+            raise Conflict(f"{state.name} was changed by someone else since you read it: read it again, then make "
+                           "your change")
+        before = state.config if state is not None else None
+        changes = {} if before is None else differences(before, config)
+        action = action or (VersionAction.CREATE if before is None else
+                            VersionAction.RENAME if "name" in changes else VersionAction.EDIT)
         values = ModelRecord.config_values(config)
         try:
             async with writing():
@@ -187,8 +220,11 @@ class ModelDeck:
                     await record.update_from_dict(values).save()
                 await audit.record(actor, "model.create" if state is None else "model.update", config.name,
                                    f"uid {config.uid}")
+                if before is None or changes:
+                    await versions.record(actor, [(versions.NewVersion(config, action, changes, restored_from),
+                                                   before)])
         except DatabaseWriteError as exc:
-            raise StoreError(f"{config.name} was not saved: {exc}") from exc
+            raise NotSaved(f"{config.name} was not saved: {exc}") from exc
         saved = record.to_config()
         if state is None:
             state = ModelState(config=saved)
@@ -203,30 +239,150 @@ class ModelDeck:
     async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
         """A stopped copy named "X copy" (or "X copy (2)", ...), with its own port chosen at start."""
         _require_admin(actor, "duplicate models")
-        source = self.get(uid).config
-        name = unique_name(f"{source.name} copy", [state.name for state in self.models.values()])
-        copy = source.model_copy(update={"uid": new_uid(), "name": name, "port": None, "autostart": False,
-                                         "created_at": None, "updated_at": None})
-        return await self.save(copy, actor=actor)
+        async with self._config_writes:
+            source = self.get(uid).config
+            name = unique_name(f"{source.name} copy", [state.name for state in self.models.values()])
+            copy = source.model_copy(update={"uid": new_uid(), "name": name, "port": None, "autostart": False,
+                                             "aliases": [], "created_at": None, "updated_at": None})
+            return await self._save(copy, actor, action=VersionAction.DUPLICATE)
 
     async def delete(self, uid: str, *, actor: Actor) -> None:
         _require_admin(actor, "delete models")
-        state = self.get(uid)
-        if state.status.is_active:
-            raise StoreError(f"stop {state.name} before deleting it")
-        try:
-            async with writing():
-                await ModelRecord.filter(uid=uid).delete()
-                await audit.record(actor, "model.delete", state.name, f"uid {uid}")
-        except DatabaseWriteError as exc:
-            raise StoreError(f"{state.name} was not deleted: {exc}") from exc
-        del self.models[uid]
+        async with self._config_writes:
+            state = self.get(uid)
+            if state.status.is_active:
+                raise Conflict(f"stop {state.name} before deleting it")
+            try:
+                async with writing():
+                    await ModelRecord.filter(uid=uid).delete()
+                    await versions.forget(uid)
+                    await audit.record(actor, "model.delete", state.name, f"uid {uid}")
+            except DatabaseWriteError as exc:
+                raise NotSaved(f"{state.name} was not deleted: {exc}") from exc
+            del self.models[uid]
         for _, waiting in self._waiters.pop(uid, []):
             waiting.set_exception(StoreError(f"{state.name} was deleted"))
         self.removed.emit(uid)
         reply = await self.runner.forget(uid)  # else it stays in the runner's snapshot as stopped
         if not reply.accepted:
             log.info("the runner kept %s: %s", state.name, reply.reason)
+
+    # ---- history, imports and many models at once ---------------------------------------------
+
+    async def history(self, uid: str) -> list[versions.Version]:
+        """Every version of a model's configuration, newest first."""
+        self.get(uid)
+        return await versions.history(uid)
+
+    async def restore(self, uid: str, number: int, *, actor: Actor, restart: bool = False) -> ModelState:
+        """Give a model the settings of one of its versions, as a new version. Refused (Conflict) while it runs
+        if that changes how it starts, unless `restart`: then it is restarted with them."""
+        _require_admin(actor, "restore versions")
+        async with self._config_writes:
+            state = self.get(uid)
+            old = await versions.version(uid, number)
+            try:
+                config = ModelConfig.model_validate({**old.settings, "uid": uid,
+                                                     "created_at": state.config.created_at})
+            except ValidationError as exc:
+                raise Conflict(f"version {number} cannot be restored: {exc.errors()[0]['msg']}") from None
+            changes = differences(state.config, config)
+            if not changes:
+                raise Conflict(f"{state.name} already has the settings of version {number}")
+            launch = sorted(changes.keys() & LAUNCH_FIELDS)
+            running = bool(launch) and state.status.is_active
+            if running and not restart:
+                raise RestartNeeded(f"{state.name} is {state.status}, and version {number} changes how it starts "
+                                    f"({', '.join(launch)}): stop it first, or restart it with that version")
+            await self._save(config, actor, action=VersionAction.RESTORE, restored_from=number)
+        if running:
+            await self.restart(uid, actor=actor)
+        return state
+
+    async def import_file(self, file: ImportFile, on_conflict: OnConflict, *, actor: Actor,
+                          apply: bool) -> ImportPlan:
+        """What importing the file would do (the preview), and with `apply` do it: every model the plan writes,
+        their audit lines and versions, in one transaction (all or nothing), then every browser shows them."""
+        _require_admin(actor, "import models")
+        async with self._config_writes:
+            plan = await plan_import(self, file, on_conflict)
+            written = plan.written
+            if not apply or not written:
+                return plan
+            log.info("importing %d configurations", len(written))
+            try:
+                async with writing():
+                    saved = await self._write_import(plan, actor)
+            except DatabaseWriteError as exc:
+                raise NotSaved(f"nothing was imported: {exc}") from exc
+            for config in saved:
+                state = self.models.get(config.uid)
+                if state is None:
+                    state = self.models[config.uid] = ModelState(config=config)
+                    self._check_launch(state)
+                    self.added.emit(state)
+                else:
+                    state.config = config
+                    self._check_launch(state)
+        await self.describe(*(config.uid for config in saved))
+        return plan.done()
+
+    @staticmethod
+    async def _write_import(plan: ImportPlan, actor: Actor) -> list[ModelConfig]:
+        written = plan.written
+        created = [ModelRecord(**ModelRecord.config_values(m.config), **({"created_at": m.config.created_at}
+                                                                         if m.config.created_at else {}))
+                   for m in written if m.before is None and m.config is not None]  # an export's created_at is kept
+        await ModelRecord.bulk_create(created)
+        replaced = []
+        for model in written:
+            if model.before is not None and model.config is not None:
+                record = await ModelRecord.get(uid=model.config.uid)
+                await record.update_from_dict(ModelRecord.config_values(model.config)).save()
+                replaced.append(record)
+        await versions.record(actor, [(versions.NewVersion(m.config, VersionAction.IMPORT, m.changes), m.before)
+                                      for m in written if m.config is not None])
+        await audit.record_many(actor, "model.import", [(m.name, f"{m.outcome}; uid {m.config.uid}")
+                                                        for m in written if m.config is not None])
+        return [record.to_config() for record in (*created, *replaced)]
+
+    async def restart(self, uid: str, *, actor: Actor) -> None:
+        """Stop the model (if it runs), wait until it has stopped, start it with its configuration as it is now."""
+        _require_admin(actor, "restart models")
+        state = self.get(uid)
+        if state.status.is_active:
+            if state.status.can_stop:
+                await self.stop(uid, actor=actor)
+            try:
+                async with asyncio.timeout(RESTART_STOP_WAIT_S):
+                    await self.reached(uid, ModelStatus.STOPPED, ModelStatus.ERROR)
+            except TimeoutError:
+                raise Conflict(f"{state.name} did not stop within {RESTART_STOP_WAIT_S:.0f} s") from None
+        await self.start(uid, actor=actor, anyway=True)
+
+    async def start_many(self, uids: Iterable[str], *, actor: Actor, anyway: bool = False) -> list[BulkResult]:
+        return await self._each(uids, lambda uid: self.start(uid, actor=actor, anyway=anyway), "starting")
+
+    async def stop_many(self, uids: Iterable[str], *, actor: Actor) -> list[BulkResult]:
+        return await self._each(uids, lambda uid: self.stop(uid, actor=actor), "stopping")
+
+    async def delete_many(self, uids: Iterable[str], *, actor: Actor) -> list[BulkResult]:
+        return await self._each(uids, lambda uid: self.delete(uid, actor=actor), "deleted")
+
+    async def _each(self, uids: Iterable[str], action: Callable[[str], Awaitable[None]],
+                    done: str) -> list[BulkResult]:
+        """The action for each model in turn; a refusal is that model's result and the others go ahead."""
+        results = []
+        for uid in dict.fromkeys(uids):
+            state = self.models.get(uid)
+            name = state.name if state is not None else uid
+            try:
+                await action(uid)
+            except StoreError as exc:
+                results.append(BulkResult(uid, name, False, str(exc)))
+            else:
+                results.append(BulkResult(uid, name, True, done))
+        return results
 
     # ---- what the model files say ------------------------------------------------------------
 
@@ -244,6 +400,13 @@ class ModelDeck:
         for state, (info, fit) in zip(states, await self.catalog.descriptions([s.config for s in states]),
                                       strict=True):
             state.info, state.fit = info, fit
+
+    async def with_family(self, config: ModelConfig) -> ModelConfig:
+        """The configuration, its family read from the model file when none is given."""
+        if config.family:
+            return config
+        info = await self.catalog.info(config.model_path)
+        return config.model_copy(update={"family": info.architecture if info else ""})
 
     def unconfigured(self) -> list[FoundModel]:
         """Models found in the folders that no configuration uses yet."""
@@ -275,7 +438,7 @@ class ModelDeck:
         _require_admin(actor, "stop models")
         state = self.get(uid)
         if not state.status.can_stop:
-            raise StoreError(f"{state.name} is not running")
+            raise Conflict(f"{state.name} is not running")
         self._require_link(state, "stopped")
         await self._command(state, ModelStatus.STOPPING, lambda: self.runner.stop(uid), actor)
 
@@ -291,14 +454,14 @@ class ModelDeck:
     def _require_link(self, state: ModelState, done: str) -> None:
         """Refuse before anything changes: a command nobody can receive would only guess a status."""
         if (problem := self.link.problem) is not None:
-            raise StoreError(f"{state.name} cannot be {done} now: {problem}")
+            raise NotReady(f"{state.name} cannot be {done} now: {problem}")
 
     def _startable(self, uid: str) -> ModelState:
         state = self.get(uid)
         if not state.status.can_start:
-            raise StoreError(f"{state.name} is already {state.status}")
+            raise Conflict(f"{state.name} is already {state.status}")
         if state.blocked:  # the runner would refuse it: say why before any fit question
-            raise StoreError(f"{state.name} cannot start: {state.blocked}")
+            raise Conflict(f"{state.name} cannot start: {state.blocked}")
         return state
 
     async def _command(self, state: ModelState, pending: ModelStatus,
@@ -315,7 +478,7 @@ class ModelDeck:
         except DatabaseWriteError as exc:
             self._put_back(state, persist=False)
             done = "started" if pending is ModelStatus.STARTING else "stopped"
-            raise StoreError(f"{state.name} was not {done}: {exc}") from exc
+            raise NotSaved(f"{state.name} was not {done}: {exc}") from exc
         if state.uid in self._guessed:  # the runner has not spoken of it meanwhile
             self.journal.status(state.uid, guess)
         reply = await send()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +26,7 @@ class CardActions(Protocol):
     def details(self, state: ModelState) -> None: ...
     async def crashes(self, state: ModelState) -> None: ...
     def info(self, state: ModelState) -> None: ...
+    async def history(self, state: ModelState) -> None: ...
 
 
 def _file_line(state: ModelState) -> str:
@@ -63,6 +65,7 @@ def _fill_menu(menu: ui.menu, state: ModelState, actions: CardActions, read_only
         ui.menu_item("Error details", on_click=lambda: actions.details(state)).mark(
             f"details-{uid}").bind_visibility_from(state, "exit_code", lambda code: code is not None)
         ui.menu_item("Crashes", on_click=lambda: actions.crashes(state)).mark(f"crashes-{uid}")
+        ui.menu_item("History", on_click=lambda: actions.history(state)).mark(f"history-{uid}")
         ui.menu_item("Logs", on_click=lambda: ui.navigate.to(f"/logs?model={uid}")).mark(f"logs-{uid}")
         if not read_only:
             ui.separator()
@@ -70,12 +73,16 @@ def _fill_menu(menu: ui.menu, state: ModelState, actions: CardActions, read_only
                 f"delete-{uid}")
 
 
-def model_card(state: ModelState, actions: CardActions, *, read_only: bool = False) -> ui.card:
-    """`read_only` (a viewer): no Start, Stop, Edit, Duplicate or Delete; the store refuses them anyway."""
+def model_card(state: ModelState, actions: CardActions, *, read_only: bool = False,
+               leading: Callable[[ModelState], None] | None = None) -> ui.card:
+    """`read_only` (a viewer): no Start, Stop, Edit, Duplicate or Delete; the store refuses them anyway.
+    `leading`: the slot before the name (select mode puts its checkbox there)."""
     uid = state.uid
     with ui.card().classes("w-full gap-2").mark(f"card-{uid}") as card:
         with ui.row().classes("w-full items-start justify-between no-wrap"):
-            with ui.column().classes("gap-0 min-w-0"):
+            if leading is not None:
+                leading(state)
+            with ui.column().classes("gap-0 min-w-0 grow"):
                 ui.label().classes("text-lg font-bold").style("overflow-wrap: anywhere").bind_text_from(
                     state, "config", lambda c: c.name)  # long names wrap between words first
                 ui.label().classes("text-sm opacity-70").bind_text_from(

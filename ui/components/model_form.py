@@ -12,6 +12,7 @@ from protocol import ModelConfig, RestartPolicy
 from protocol.config import CACHE_TYPES
 from store import StoreError
 from store.form_validation import validate_form
+from ui.components.command_line_paste import CommandLinePaste
 from ui.components.flag_help import FlagHelpDialog
 from ui.services import Services
 
@@ -31,6 +32,7 @@ class ModelFormDialog(ui.dialog):
         self.flag_help = FlagHelpDialog(on_flag=self._add_flag, on_variable=self._add_variable)
         with self, ui.card().classes("w-full max-w-2xl"):
             self.title = ui.label().classes("text-lg font-bold")
+            self.paste = CommandLinePaste(self.deck, self._fill_fields)
             with ui.grid().classes("w-full gap-x-4 gap-y-1 grid-cols-1 sm:grid-cols-2"):
                 self._add("name", ui.input("Name"))
                 self._add("family", ui.input("Family"))
@@ -77,6 +79,8 @@ class ModelFormDialog(ui.dialog):
         """An empty form, or one pre-filled from a file found in the model folders."""
         self.editing = None
         self.title.text = "Add a model"
+        self.paste.reset()
+        self.paste.visible = True
         self._fill(suggestion or ModelConfig.model_construct(**{
             name: info.get_default(call_default_factory=True)
             for name, info in ModelConfig.model_fields.items()
@@ -86,12 +90,17 @@ class ModelFormDialog(ui.dialog):
         """The configuration as saved; an argument the runner would refuse is marked with the reason."""
         self.editing = config
         self.title.text = f"Edit {config.name}"
+        self.paste.visible = False
         self._fill(config)
         problem = self.deck.launch_problem(config)
         if problem is not None:
             field = self.fields[problem.field]
             assert isinstance(field, ui.input)  # extra_args and env are text (a textarea is an input)
             field.error = str(problem)
+
+    def _fill_fields(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            self.fields[name].value = value
 
     def _add_flag(self, flag: str) -> None:
         field = self.fields["extra_args"]
@@ -152,11 +161,10 @@ class ModelFormDialog(ui.dialog):
             unplaced = [f"{name}: {message}" for name, message in errors.items() if name not in self.fields]
             ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
             return
-        if not config.family:  # left empty: the file says what it is
-            info = await self.catalog.info(config.model_path)
-            config = config.model_copy(update={"family": info.architecture if info else ""})
+        config = await self.deck.with_family(config)  # left empty: the file says what it is
         try:
-            state = await self.deck.save(config, actor=self.actor())
+            state = await self.deck.save(config, actor=self.actor(),
+                                         expected=self.editing.updated_at if self.editing else None)
         except StoreError as exc:
             ui.notify(str(exc), type="negative", multi_line=True)
             return

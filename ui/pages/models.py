@@ -12,9 +12,12 @@ from store.deck import MayNotFit
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.components.crash_dialog import CrashDialog
 from ui.components.error_details import ErrorDetailsDialog
+from ui.components.history_dialog import HistoryDialog
+from ui.components.import_dialog import ImportDialog
 from ui.components.model_card import model_card
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import ModelInfoDialog
+from ui.components.selection import SelectMode, download_export
 from ui.services import Services
 from ui.theme import frame
 
@@ -22,7 +25,7 @@ from ui.theme import frame
 class PageActions:
     """What the cards' buttons do on this page; every failure becomes a notification, never a freeze."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, read_only: bool) -> None:
         """Built inside the page: the dialogs are created once per page and shared by its cards."""
         self.deck = services.deck
         self.actor = services.actor  # asked at each action (inside _attempt): a session that ended cannot act
@@ -31,6 +34,8 @@ class PageActions:
         self.confirm = ConfirmDialog()
         self.details_dialog = ErrorDetailsDialog()
         self.info_dialog = ModelInfoDialog()
+        self.history_dialog = HistoryDialog(self.deck, self.actor, self.confirm, read_only=read_only)
+        self.importer = ImportDialog(self.deck, self.actor)
 
     @staticmethod
     async def _attempt(action: Callable[[], Awaitable[object]], done: str | None = None) -> None:
@@ -76,6 +81,23 @@ class PageActions:
     def info(self, state: ModelState) -> None:
         self.info_dialog.show(state)
 
+    async def history(self, state: ModelState) -> None:
+        await self.history_dialog.show(state)
+
+    def export_all(self) -> None:
+        download_export(self.deck.in_order())
+
+
+def files_menu(actions: PageActions, read_only: bool) -> None:
+    """Export and import configurations, and (admins) a backup of the whole database."""
+    with ui.button(icon="import_export").props('flat round aria-label="Import and export"').classes(
+            "min-h-[44px] min-w-[44px]").mark("files-menu"), ui.menu():
+        ui.menu_item("Export all configurations", on_click=actions.export_all).mark("export-all")
+        if not read_only:
+            ui.menu_item("Import configurations…", on_click=actions.importer.open_empty).mark("import")
+            ui.menu_item("Download a database backup", on_click=lambda: ui.download.from_url("/api/backup")).mark(
+                "backup")
+
 
 def register(services: Services) -> None:
     deck, allowed_dirs = services.deck, services.settings.allowed_model_dirs
@@ -100,7 +122,7 @@ def register(services: Services) -> None:
             with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3") as grid:
                 grids.append(grid)
                 for state in states:
-                    shown[state.uid] = model_card(state, actions, read_only=read_only)
+                    shown[state.uid] = model_card(state, actions, read_only=read_only, leading=select.checkbox)
 
         def card_added(state: ModelState) -> None:
             """One new card in its place: re-rendering a deck of 200 cards for one would take seconds."""
@@ -108,7 +130,7 @@ def register(services: Services) -> None:
                 cards.refresh()
                 return
             with grids[0]:
-                shown[state.uid] = model_card(state, actions, read_only=read_only)
+                shown[state.uid] = model_card(state, actions, read_only=read_only, leading=select.checkbox)
             shown[state.uid].move(target_index=[s.uid for s in deck.in_order()].index(state.uid))
 
         def card_removed(uid: str) -> None:
@@ -120,15 +142,21 @@ def register(services: Services) -> None:
 
         with frame("Models", services) as who:
             read_only = not who.is_admin
-            actions = PageActions(services)
-            with ui.row().classes("w-full items-center justify-between"):
+            actions = PageActions(services, read_only=read_only)
+            select = SelectMode(deck, services.actor, deck.in_order, actions.confirm,  # every card is shown (yet)
+                                read_only=read_only)
+            with ui.row().classes("w-full items-center justify-between gap-2"):
                 ui.label("Models").classes("text-2xl font-bold")
-                if not read_only:
-                    ui.button("Add model", icon="add", on_click=actions.form.open_new).classes("min-h-[44px]").mark(
-                        "add-model")
+                with ui.row().classes("items-center gap-2"):
+                    select.toggle_button()
+                    files_menu(actions, read_only)
+                    if not read_only:
+                        ui.button("Add model", icon="add", on_click=actions.form.open_new).classes(
+                            "min-h-[44px]").mark("add-model")
             ui.label().classes("text-sm text-warning").bind_text_from(deck.link, "state", lambda s: "" if (
                 s is LinkState.CONNECTED) else f"The runner is {s}: models cannot start."
             ).bind_visibility_from(deck.link, "state", lambda s: s is not LinkState.CONNECTED)
             cards()
+            select.bar()
         deck.added.subscribe(card_added)
         deck.removed.subscribe(card_removed)
