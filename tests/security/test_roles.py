@@ -92,7 +92,7 @@ async def test_an_admin_adds_a_viewer_who_can_then_sign_in(user: User, second_us
     await user.should_see("at least 8 characters", retries=20)
     user.find(marker="new-user-password").type(" but longer now")
     user.find(marker="create-user").click()
-    await user.should_see(marker="user-wall-tablet", retries=20)
+    await user.should_see(marker="user-wall-tablet", retries=100)
     await sign_in(second_user, "wall-tablet", "short but longer now")
     await second_user.should_not_see(marker="add-model")
     await user.open("/audit")
