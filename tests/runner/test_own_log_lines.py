@@ -38,7 +38,10 @@ async def test_a_stop_is_written_with_the_signal_and_how_long_it_took(
     started, stopped = own_lines_before(feed, config.uid, ModelStatus.STOPPED)
     assert started.level == "I" and started.text.startswith(f"ModelDeck: started pid {running.pid}: ")
     assert stopped.level == "I"
-    assert re.fullmatch(r"ModelDeck: stopped \(SIGTERM\) after \d+ ms, exit code 0", stopped.text), stopped.text
+    # How it ended is llama-server's race, said either way: its handler exits 0; a SIGTERM that lands just
+    # before it installs the handler (as /health turns 200) ends it by the signal's default action.
+    assert re.fullmatch(r"ModelDeck: stopped \(SIGTERM\) after \d+(\.\d)? m?s, (exit code 0|ended by SIGTERM)",
+                        stopped.text), stopped.text
 
 
 async def test_a_kill_is_written_as_an_error_with_the_signal_and_the_time_it_ran(
