@@ -76,9 +76,9 @@ async def final_states_recorded(deck: ModelDeck, runner: RunnerAddress) -> None:
 
 def modeldeck_lifespan(services: Services, gateway: Gateway) -> Lifespan:
     """Open: migrate and load the database (watched, every write's outcome shown), write the deck's journal
-    behind, restore logs, accounts and API keys, scan the model folders in the background, link to the runner,
-    record the gateway's activity, open the gateway. Close in reverse, the gateway first, then the embedded
-    runner's models stopped while the feed still listens: nothing is lost."""
+    behind, restore logs, accounts and API keys, scan the model folders in the background (and again whenever
+    they change), link to the runner, record the gateway's activity, open the gateway. Close in reverse, the
+    gateway first, then the embedded runner's models stopped while the feed still listens: nothing is lost."""
     settings, deck, gate = services.settings, services.deck, services.gate
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
@@ -96,7 +96,7 @@ def modeldeck_lifespan(services: Services, gateway: Gateway) -> Lifespan:
                 if not gate.open:
                     gate.setup_token = SetupToken() if gate.accounts.empty else None
                     announce(base_url(settings.host, settings.port), gate.setup_token)
-                async with (in_background("first model folder scan", deck.scan),
+                async with (in_background("model folder scans", partial(deck.keep_scanning, settings.rescan_s)),
                             runner_address(settings) as runner, linked_runner(deck, runner.url, runner.token),
                             recording(services.activity)):
                     try:

@@ -22,6 +22,7 @@ from store.catalog import ModelCatalog
 from ui import pwa
 from ui.pages import account, activity, audit, dashboard, discover, keys, login, logs, models, users
 from ui.services import Services
+from ui.theme import name_the_loading_bar
 
 PAGES = (models, discover, dashboard, logs, activity, login, account, keys, users, audit)
 
@@ -45,6 +46,7 @@ def build(settings: Settings) -> Services:
     # garbage collection during a log burst no longer rescans it (200 ms pauses -> a few ms, bench/log_burst.py).
     app.on_startup(gc.freeze)
     pwa.install()
+    name_the_loading_bar()
     for page in PAGES:
         page.register(services)
     return services
@@ -60,7 +62,7 @@ def main() -> None:
     build(settings)
     Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
     Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    ui.run(host=settings.host, port=settings.port, title="ModelDeck", reload=False, show=False,
+    ui.run(host=settings.host, port=settings.port, title="ModelDeck", language="en-US", reload=False, show=False,
            storage_secret=load_or_create_secret(settings.data_dir))
 
 

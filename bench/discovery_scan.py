@@ -1,8 +1,11 @@
-"""Scanning a model folder of 1,000 files cold, then again with the SQLite cache warm.
+"""Scanning a model folder of 1,000 files cold, then again with the SQLite cache warm, and the look
+the app takes at the folders every few seconds to pick up new files by itself.
 
 The folder holds small generated llama GGUFs, a few with a 32k-token vocabulary, split models,
 projectors and some debris (a README, a fake .gguf). The cold scan reads every header and fills
-the cache; the cached scan only lists, stats and looks up. Prints both times and their ratio.
+the cache; the cached scan only lists, stats and looks up; the look only lists and stats (it scans
+only when that listing changed). Prints the times, their ratios, and the look's share of one core
+at the default pace.
 Run: .venv/bin/python bench/discovery_scan.py
 """
 
@@ -22,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tortoise.context import TortoiseContext
 
 from discovery.cache import TortoiseScanCache
-from discovery.scan import ScanResult, scan_model_dirs
+from discovery.scan import ScanResult, list_model_dirs, scan_model_dirs
+from settings import Settings
 from tests.discovery.gguf_files import write_clip_projector
 from tests.tiny_gguf import write_tiny_llama
 
@@ -87,6 +91,14 @@ async def main(count: int) -> None:
         print(f"cold scan:   {cold:7.3f} s  ({cold / first.files_read * 1000:.2f} ms a file)")
         print(f"cached scan: {cached:7.3f} s  ({again.files_cached} files from the cache)")
         print(f"ratio cold / cached: {cold / cached:.1f}x")
+        looks = 5
+        started = time.perf_counter()
+        for _ in range(looks):
+            assert list_model_dirs([root / "models"]) == again.listing
+        look = (time.perf_counter() - started) / looks
+        every = Settings().rescan_s
+        print(f"look (list + stat, no change): {look:7.3f} s  (ratio cached scan / look: {cached / look:.1f}x; "
+              f"every {every:g} s: {look / every * 100:.2f} % of one core)")
 
 
 if __name__ == "__main__":

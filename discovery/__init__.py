@@ -6,11 +6,12 @@ The public surface; the modules behind it each hold one idea (metadata, scan, ca
 from discovery.cache import ScanCache, TortoiseScanCache
 from discovery.fit import FitEstimate, FreeMemory, estimate_fit, free_memory, kv_cache_bytes
 from discovery.metadata import GgufError, GgufInfo, read_gguf_info
-from discovery.scan import FoundModel, RefusedFile, ScanResult, scan_model_dirs
+from discovery.scan import FolderListing, FoundModel, RefusedFile, ScanResult, list_model_dirs, scan_model_dirs
 from discovery.suggest import NotAModelError, suggest_config
 
 __all__ = [
     "FitEstimate",
+    "FolderListing",
     "FoundModel",
     "FreeMemory",
     "GgufError",
@@ -23,6 +24,7 @@ __all__ = [
     "estimate_fit",
     "free_memory",
     "kv_cache_bytes",
+    "list_model_dirs",
     "read_gguf_info",
     "scan_model_dirs",
     "suggest_config",

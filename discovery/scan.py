@@ -48,23 +48,36 @@ class RefusedFile:
 
 
 @dataclass(frozen=True)
+class FolderListing:
+    """What the folders hold, by name, size and modification time only: cheap to take (no file is read
+    but the first bytes of one without a .gguf name), and equal to the last one when nothing changed."""
+
+    candidates: tuple[FileStamp, ...]
+    refused: tuple[RefusedFile, ...]
+
+
+@dataclass(frozen=True)
 class ScanResult:
     models: tuple[FoundModel, ...]
     projectors: tuple[FoundModel, ...]
     refused: tuple[RefusedFile, ...]
     files_read: int
     files_cached: int
+    listing: FolderListing = FolderListing((), ())  # what the scan saw: a later listing that differs means news
 
 
 async def scan_model_dirs(
     dirs: Iterable[Path], *, cache: ScanCache | None = None, on_progress: ProgressCallback | None = None,
+    listing: FolderListing | None = None,
 ) -> ScanResult:
     """Scan the folders (recursively, skipping hidden entries) and describe every GGUF found.
 
     `on_progress(done, total)` is called as files are examined, total being the number of
-    candidate files; the first call has done == 0.
+    candidate files; the first call has done == 0. `listing`: one just taken, not taken again.
     """
-    candidates, refused = await asyncio.to_thread(_list_candidates, list(dirs))
+    if listing is None:
+        listing = await asyncio.to_thread(list_model_dirs, list(dirs))
+    candidates, refused = list(listing.candidates), list(listing.refused)
     total = len(candidates)
     report = on_progress or (lambda done, total: None)
     report(0, total)
@@ -95,6 +108,7 @@ async def scan_model_dirs(
         refused=tuple(sorted(refused + more_refused, key=lambda r: r.path)),
         files_read=len(fresh),
         files_cached=total - len(fresh),
+        listing=listing,
     )
 
 
@@ -105,7 +119,8 @@ def _examine(stamp: FileStamp) -> Examined:
         return Examined(stamp, error=str(exc))
 
 
-def _list_candidates(dirs: Sequence[Path]) -> tuple[list[FileStamp], list[RefusedFile]]:
+def list_model_dirs(dirs: Sequence[Path]) -> FolderListing:
+    """The candidate files of the folders (disk work: call it in a thread)."""
     roots = [Path(d).expanduser().resolve() for d in dirs]
     by_target: dict[str, FileStamp] = {}  # one entry per real file, however many links lead to it
     refused: list[RefusedFile] = []
@@ -136,7 +151,7 @@ def _list_candidates(dirs: Sequence[Path]) -> tuple[list[FileStamp], list[Refuse
                 # Prefer the name that says .gguf (a cache's snapshot link over its blob).
                 if key not in by_target or (named_gguf and not by_target[key].path.lower().endswith(GGUF_SUFFIX)):
                     by_target[key] = FileStamp(path, info.st_size, info.st_mtime_ns)
-    return list(by_target.values()), refused
+    return FolderListing(tuple(by_target.values()), tuple(refused))
 
 
 def _starts_with_magic(path: Path) -> bool:

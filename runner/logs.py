@@ -1,7 +1,8 @@
 """llama-server's output, line by line: level parsing, a bounded buffer, and why a server died.
 
 llama-server writes ``0.00.021.653 I srv  llama_server: ...`` (levels I, W, E, D) once its logger
-is up; argument errors come earlier as plain ``error: ...`` lines, which count as E here.
+is up; argument errors come earlier as plain ``error: ...`` lines, which count as E here. The runner
+adds lines of its own to a model's log (``ModelDeck: stopped (SIGTERM) after 12 ms``), with a level.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _PREFIXED = re.compile(r"^\s*\d+\.\d+\.\d+\.\d+ ([IWED]) (.*)$")
 _USING_DEVICE = re.compile(r"using device (\S+) \(([^)]*)\)")
 _OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
+OWN_PREFIX = "ModelDeck: "
 
 def parse_line(raw: str, at: datetime | None = None) -> LogLine:
     """One output line as a LogLine; the timestamp prefix is dropped (`at` carries the time)."""
@@ -31,6 +33,49 @@ def parse_line(raw: str, at: datetime | None = None) -> LogLine:
     lowered = raw.lstrip().lower()
     level: LogLevel = "E" if lowered.startswith(("error", "fatal", "terminate called")) else "?"
     return LogLine(at=at, level=level, text=raw)
+
+
+def own_line(text: str, level: LogLevel = "I") -> LogLine:
+    """A line ModelDeck itself writes into a model's log: what it did to the server, or saw it do."""
+    return LogLine(at=datetime.now(UTC), level=level, text=OWN_PREFIX + text)
+
+
+def duration(seconds: float) -> str:
+    """`12 ms`, `1.2 s`, `3 min 5 s`: as a person reads how long something took."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def signal_name(returncode: int) -> str:
+    """`SIGKILL` for a return code of -9."""
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def how_it_ended(returncode: int | None) -> str:
+    """`exit code 0`, or `ended by SIGTERM` when the signal's default action ended it (one that lands
+    before llama-server installs its handler, just as /health turns 200)."""
+    if returncode is None:
+        return "exit status unknown"
+    return f"ended by {signal_name(returncode)}" if returncode < 0 else f"exit code {returncode}"
+
+
+def exit_line(returncode: int | None, ran_s: float) -> LogLine:
+    """What the runner writes when a server ends without being asked to."""
+    ran = f"after running {duration(ran_s)}"
+    if returncode is None:
+        return own_line(f"llama-server ended {ran}", "E")
+    if returncode < 0:
+        return own_line(f"llama-server was killed by {signal_name(returncode)} {ran}", "E")
+    if returncode == 0:
+        return own_line(f"llama-server exited on its own (code 0) {ran}")
+    return own_line(f"llama-server exited with code {returncode} {ran}", "E")
 
 
 def read_placement(text: str, placement: Placement | None) -> Placement | None:
@@ -69,8 +114,9 @@ _WRAPPERS = ("failed to load model", "error loading model", "encountered an erro
 
 
 def exit_reason(lines: Iterable[LogLine], returncode: int | None) -> str:
-    """Why a server stopped, for a person: its last error line, else the signal, else its last words."""
-    lines = list(lines)
+    """Why a server stopped, for a person: its last error line, else the signal, else its last words
+    (its own: what the runner wrote beside them says nothing new)."""
+    lines = [line for line in lines if not line.text.startswith(OWN_PREFIX)]
     errors = [" ".join(line.text.split()) for line in lines if line.level == "E" and line.text.strip()]
     errors = [text for text in errors if not any(g in text for g in _FAREWELLS)]
     if errors:
@@ -80,10 +126,7 @@ def exit_reason(lines: Iterable[LogLine], returncode: int | None) -> str:
         cause, last = (causes or errors)[0], errors[-1]
         return cause if cause == last else f"{cause} ({last})"
     if returncode is not None and returncode < 0:
-        try:
-            return f"killed by signal {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
+        return f"killed by signal {signal_name(returncode).removeprefix('signal ')}"
     words = [line.text.strip() for line in lines if line.text.strip()]
     if words:
         return words[-1]

@@ -30,7 +30,7 @@ from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.flag_catalog import read_catalog
 from runner.lifeline import Lifeline
-from runner.logs import LogBuffer, exit_reason, parse_line, read_placement
+from runner.logs import LogBuffer, duration, exit_line, exit_reason, how_it_ended, own_line, parse_line, read_placement
 from runner.spawn import Child, spawn
 
 log = logging.getLogger(__name__)
@@ -264,7 +264,8 @@ class ManagedServer:
             return Exit(None, f"cannot start llama-server: {exc}", [])
         self.proc = proc
         self._placement = None
-        self._record(parse_line(f"ModelDeck: started pid {proc.pid}: {' '.join(args)}"))
+        spawned = asyncio.get_running_loop().time()
+        self._record(own_line(f"started pid {proc.pid}: {' '.join(args)}"))
         self._set(pid=proc.pid, port=port, api_key=prepared.env[API_KEY_VARIABLE], started_at=datetime.now(UTC),
                   reason=None)
         assert proc.output is not None
@@ -277,14 +278,17 @@ class ManagedServer:
             if ready in done and exited not in done and not self._stop.is_set():
                 self._set(status=ModelStatus.RUNNING, placement=self._placement or self._cpu_only())
                 await asyncio.wait({exited, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
-            if not exited.done():  # stop asked
-                await self._terminate(proc, exited)
+            stopped_by = await self._terminate(proc, exited) if not exited.done() else None  # stop asked
             await self._drain(reader)
+            if stopped_by is not None:
+                self._record(stopped_by)
             if self._stop.is_set():
                 return None
             code = proc.returncode
             lines = self.logs.tail(LAST_LINES)
-            return Exit(code, exit_reason(lines, code), [line.text for line in lines])
+            ended = Exit(code, exit_reason(lines, code), [line.text for line in lines])
+            self._record(exit_line(code, asyncio.get_running_loop().time() - spawned))
+            return ended
         finally:
             for task in (ready, stop_asked, exited, reader):
                 task.cancel()
@@ -372,23 +376,32 @@ class ManagedServer:
         self.logs.append(line)
         self._on_log(self.config.uid, line)
 
-    async def _terminate(self, proc: Child, exited: asyncio.Task[int]) -> None:
-        """SIGTERM, again after `term_again_s`, SIGKILL at the stop timeout.
+    async def _terminate(self, proc: Child, exited: asyncio.Task[int]) -> LogLine:
+        """SIGTERM, again after `term_again_s`, SIGKILL at the stop timeout; the log line that says how it went.
 
         Why twice: llama-server drops a SIGTERM that lands between installing its handler and starting
         its loop (just after /health turns 200), and exits at once on a second one."""
         self._set(status=ModelStatus.STOPPING)
         timing = self._timing
+        began = asyncio.get_running_loop().time()
+
+        def stopped(how: str) -> LogLine:
+            took = duration(asyncio.get_running_loop().time() - began)
+            return own_line(f"stopped ({how}) after {took}, {how_it_ended(proc.returncode)}",
+                            "I" if how == "SIGTERM" else "W")
+
         proc.send_signal(signal.SIGTERM)  # the server alone: its process group is the lifeline's
         if await self._ended_within(exited, timing.term_again_s):
-            return
+            return stopped("SIGTERM")
+        self._record(own_line(f"still up {duration(timing.term_again_s)} after SIGTERM: sending another", "W"))
         log.info("%s is still up %.1f s after SIGTERM; sending another", self.config.name, timing.term_again_s)
         proc.send_signal(signal.SIGTERM)
         if await self._ended_within(exited, timing.stop_timeout_s - timing.term_again_s):
-            return
+            return stopped("a second SIGTERM")
         log.warning("%s ignored SIGTERM for %.0f s; killing it", self.config.name, timing.stop_timeout_s)
         proc.send_signal(signal.SIGKILL)
         await exited
+        return stopped(f"SIGKILL: SIGTERM was ignored for {duration(timing.stop_timeout_s)}")
 
     @staticmethod
     async def _ended_within(exited: asyncio.Task[int], seconds: float) -> bool:

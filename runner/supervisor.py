@@ -40,7 +40,7 @@ from runner.events import EventHub
 from runner.flag_catalog import CatalogError, cached_catalog, read_catalog
 from runner.host import HostSampler
 from runner.lifeline import Lifeline
-from runner.metrics import ProcessProbe, scrape
+from runner.metrics import ServerProbe, scrape
 from runner.process import ManagedServer, Timing
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Supervisor:
         self._pending_logs: dict[str, list[LogLine]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
-        self._probes: dict[str, ProcessProbe] = {}
+        self._probes: dict[str, ServerProbe] = {}
         self._session: aiohttp.ClientSession | None = None
         binary.watch(self._server_changed)
 
@@ -261,7 +261,7 @@ class Supervisor:
         assert self._session is not None and port is not None
         probe = self._probes.get(server.config.uid)
         if pid is not None and (probe is None or probe.pid != pid):
-            probe = self._probes[server.config.uid] = ProcessProbe(pid)
+            probe = self._probes[server.config.uid] = ServerProbe(pid)
         return await scrape(self._session, port, probe, vram.get(pid) if pid is not None else None,
                             limit_s=min(0.8, self._metrics_interval * 0.8), api_key=server.state.api_key)
 

@@ -3,7 +3,8 @@
 The scan reads only files that changed since the last one (cached in SQLite by path, size and
 mtime) and reports progress through a bindable object. The catalog knows files, not models: the
 deck asks it to describe each configured model (`descriptions`), so cards and forms can say what a
-model is and whether it will fit before it starts.
+model is and whether it will fit before it starts. A look at the folders (`look`: names, sizes and
+times only) says whether they changed since the last scan, so the deck can keep them current.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tortoise.exceptions import BaseORMException
 
 from discovery import (
     FitEstimate,
+    FolderListing,
     FoundModel,
     FreeMemory,
     GgufError,
@@ -26,6 +28,7 @@ from discovery import (
     TortoiseScanCache,
     estimate_fit,
     free_memory,
+    list_model_dirs,
     read_gguf_info,
     scan_model_dirs,
     suggest_config,
@@ -69,13 +72,13 @@ class ModelCatalog:
         self._scan_lock = asyncio.Lock()
         self._infos: dict[str, GgufInfo] = {}
 
-    async def scan(self) -> ScanResult:
+    async def scan(self, listing: FolderListing | None = None) -> ScanResult:
         """Scan the folders (one scan at a time: a second caller waits for and shares the next result)."""
         async with self._scan_lock:
             self.progress.running = True
             try:
                 self.result = await scan_model_dirs(self.allowed_dirs, cache=_CacheIgnoringWriteFailures(),
-                                                    on_progress=self._report)
+                                                    on_progress=self._report, listing=listing)
             finally:
                 self.progress.running = False
             self._infos = {found.path: found.info for found in self.result.models}
@@ -83,6 +86,12 @@ class ModelCatalog:
                                      f"{len(self.result.refused)} refused ({self.result.files_read} files read)")
             self.scanned.emit()
             return self.result
+
+    async def look(self) -> FolderListing | None:
+        """What the folders hold now, when that differs from what the last scan saw; None when nothing changed
+        (a file copied in, grown, replaced or removed is a change)."""
+        listing = await asyncio.to_thread(list_model_dirs, self.allowed_dirs)
+        return None if self.result is not None and listing == self.result.listing else listing
 
     def _report(self, done: int, total: int) -> None:
         self.progress.done, self.progress.total = done, total

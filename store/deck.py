@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
-from discovery import FitEstimate, FoundModel, ScanResult
+from discovery import FitEstimate, FolderListing, FoundModel, ScanResult
 from exchange import ImportFile
 from protocol import ModelConfig, ModelStatus
 from protocol.config import LAUNCH_FIELDS, differences, new_uid
@@ -386,11 +386,29 @@ class ModelDeck:
 
     # ---- what the model files say ------------------------------------------------------------
 
-    async def scan(self) -> ScanResult:
-        """Scan the model folders, then describe every configured model from what they hold."""
-        result = await self.catalog.scan()
+    async def scan(self, listing: FolderListing | None = None) -> ScanResult:
+        """Scan the model folders (`listing`: a look just taken), then describe every configured model from
+        what they hold."""
+        result = await self.catalog.scan(listing)
         await self.describe(*self.models)
         return result
+
+    async def keep_scanning(self, every_s: float) -> None:
+        """Scan now, then look at the folders every `every_s` and scan again when they changed, so Discover and
+        the cards know a file copied in by itself. Runs until cancelled; a failing look is logged and retried."""
+        changed: FolderListing | None = None
+        scan_due = True
+        while True:
+            try:
+                if scan_due:
+                    await self.scan(changed)
+                await asyncio.sleep(every_s)  # a pacing timer, not synchronisation
+                changed = await self.catalog.look()
+                scan_due = changed is not None
+            except Exception:  # a folder that vanished, a database hiccup: the next look tries again
+                log.exception("looking at the model folders failed")
+                changed, scan_due = None, True
+                await asyncio.sleep(every_s)
 
     async def describe(self, *uids: str) -> None:
         """Each model's metadata and its fit in the memory free now (after a save, a scan, before a start)."""

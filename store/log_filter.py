@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 from protocol.messages import LogLevel, LogLine
 
-LEVELS: dict[LogLevel, str] = {"E": "errors", "W": "warnings", "I": "info", "D": "debug", "?": "other"}
+# A line's level in plain words, as the log view and the downloaded file show it. "output": a line the
+# server printed without a level (its early start-up lines, anything a library prints by itself).
+LEVEL_WORDS: dict[LogLevel, str] = {"E": "error", "W": "warning", "I": "info", "D": "debug", "?": "output"}
+LEVELS: dict[LogLevel, str] = {"E": "errors", "W": "warnings", "I": "info", "D": "debug",  # the filter's choices
+                               "?": "output without a level"}
 
 
 @dataclass(frozen=True)
@@ -36,4 +40,4 @@ def kept_lines(logs: Mapping[str, Iterable[LogLine]], wanted: LogFilter,
 
 
 def line_text(model_name: str, line: LogLine) -> str:
-    return f"{line.at:%Y-%m-%d %H:%M:%S} {model_name} {line.level} {line.text}"
+    return f"{line.at:%Y-%m-%d %H:%M:%S} {model_name} {LEVEL_WORDS.get(line.level, 'output'):<7} {line.text}"

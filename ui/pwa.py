@@ -44,7 +44,10 @@ PHONE_CSS = """
     padding-bottom: env(safe-area-inset-bottom);
   }
   .q-notifications__list--bottom { bottom: auto; top: 56px; }  /* toasts under the header, not over buttons */
+  /* a form's warning stays at the bottom, above its Save row: under the header it would cover the Name field */
+  .q-notifications__list--bottom:has(.form-warning) { top: auto; bottom: calc(64px + env(safe-area-inset-bottom)); }
 }
+.q-notification.form-warning { pointer-events: none; }  /* a note, not a wall: taps reach what is under it */
 .q-dialog .q-card > .sticky { background: inherit; z-index: 1; }
 .q-menu .q-item { min-height: 48px; }
 .q-notification.bg-negative .q-btn { color: #fff !important; }  /* a readable close button on red */

@@ -11,12 +11,19 @@ from nicegui import Event, ui
 from store.model_state import ModelState
 
 CRASH_TOAST_S = 15  # long enough to read on a phone lying on the desk; the close button ends it sooner
+FORM_WARNING_S = 3  # a note beside the form's own marked fields, not something to dismiss
 
 
 def show_failure(state: ModelState) -> None:
     detail = f": {state.problem}" if state.problem else ""
     ui.notify(f"{state.name} stopped with an error{detail}", type="negative", multi_line=True,
               timeout=CRASH_TOAST_S * 1000, close_button="OK", position="bottom")
+
+
+def form_warning(message: str) -> None:
+    """Why a form was not saved, in brief: near the bottom (above the form's buttons on a phone, see ui/pwa.py),
+    never over the fields, letting taps through to whatever is under it, and gone in a few seconds."""
+    ui.notify(message, type="warning", position="bottom", timeout=FORM_WARNING_S * 1000, classes="form-warning")
 
 
 def failure_toasts(failed: Event[ModelState]) -> None:

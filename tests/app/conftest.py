@@ -60,3 +60,9 @@ def deck_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llama_server_bina
 def second_user(user: User) -> User:
     """Another browser on the same running app."""
     return User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
+
+
+@pytest.fixture
+def quick_rescan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app looks at its model folders every 0.2 s (5 s by default): ask for it before `user`."""
+    monkeypatch.setenv("MODELDECK_RESCAN_SECONDS", "0.2")

@@ -72,3 +72,14 @@ async def test_starting_a_model_that_will_not_fit_asks_first(user: User, deck_ho
     await user.should_see("Start it anyway?")
     user.find(marker="confirm-cancel").click()
     assert deck_home.row("huge")["status"] == "stopped"
+
+
+async def test_discover_shows_new_and_removed_files_by_itself(quick_rescan: None, user: User,
+                                                              deck_home: DeckHome) -> None:
+    await user.open("/discover")
+    await user.should_see(marker="found-tiny.gguf", retries=50)
+    write_tiny_llama(deck_home.models_dir / "fresh.gguf", name="Fresh Tiny", seed=2)  # copied in while it is open
+    await user.should_see(marker="found-fresh.gguf", retries=50)
+    await user.should_see("Fresh Tiny")
+    (deck_home.models_dir / "fresh.gguf").unlink()
+    await user.should_not_see(marker="found-fresh.gguf", retries=50)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, fill_form, uid_of
+from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
 
 
-async def test_empty_deck_tells_a_newcomer_what_to_do(user: User, deck_home: DeckHome) -> None:
+async def test_an_empty_deck_counts_the_models_in_the_folders_and_leads_to_discover(
+        quick_rescan: None, user: User, deck_home: DeckHome) -> None:
+    write_tiny_llama(deck_home.models_dir / "second.gguf", seed=1)
     await user.open("/")
     await user.should_see(marker="empty-state")
+    await user.should_see("The model folders hold 2 GGUF models", retries=50)
+    [link] = user.find(marker="to-discover").elements
+    assert isinstance(link, ui.link) and link.props["href"] == "/discover" and link.text == "Open Discover"
+    for model in deck_home.models_dir.iterdir():
+        model.unlink()
+    await user.should_see("Put a .gguf file in", retries=50)  # the folders emptied: where a file goes
+    await user.should_see(str(deck_home.models_dir))
     await user.should_see("press Add model")
 
 

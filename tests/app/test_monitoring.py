@@ -14,8 +14,10 @@ import httpx
 from nicegui import ui
 from nicegui.testing import User
 
+from protocol.messages import LogLine
 from store.deck import LOG_LINES_KEPT
 from store.history import Window
+from store.log_filter import line_text
 from tests.app.conftest import DeckHome
 from tests.app.helpers import add_model, choose, uid_of
 from tests.processes import llama_servers
@@ -115,7 +117,7 @@ async def test_completions_show_on_the_dashboard_and_survive_a_restart_in_histor
         cast(ui.toggle, window).value = Window.HOURS_24
         await until(lambda: speed in chart_points(user, "model-chart", "tokens/s"), message="the 24 h window")
         await user.open("/logs")
-        assert any(" busy I " in line for line in texts_in(user, "log-view"))  # what it printed before the restart
+        assert any(" busy info " in line for line in texts_in(user, "log-view"))  # what it printed before the restart
 
 
 async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User, deck_home: DeckHome) -> None:
@@ -126,7 +128,7 @@ async def test_filtered_log_lines_on_screen_are_the_downloaded_lines(user: User,
     user.find(marker="log-text").type("model")
     cast(ui.select, user.find(marker="log-level").elements.pop()).value = "I"
     await until(lambda: texts_in(user, "log-view") and all(
-        " talkative I " in line and "model" in line.casefold() for line in texts_in(user, "log-view")),
+        " talkative info " in line and "model" in line.casefold() for line in texts_in(user, "log-view")),
         message="only matching lines")
     shown = texts_in(user, "log-view")
     user.find(marker="log-download").click()
@@ -182,4 +184,20 @@ async def test_the_download_holds_every_stored_line_not_only_those_in_memory(dec
         await user.open(f"/logs?model={uid}")
         user.find(marker="log-download").click()
         downloaded = (await user.download.next()).text.splitlines()
-    assert [line.split(" verbose I ", 1)[1] for line in downloaded] == texts
+    assert [line.split(" verbose info    ", 1)[1] for line in downloaded] == texts
+
+
+async def test_log_lines_show_their_level_in_plain_words(user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    uid = await start_and_wait(user, deck_home, "worded")
+    await user.open(f"/logs?model={uid}")
+    await until(lambda: any("ModelDeck: started pid" in line for line in texts_in(user, "log-view")),
+                message="ModelDeck's own start line")
+    lines = texts_in(user, "log-view")
+    assert next(line for line in lines if "ModelDeck: started pid" in line).split()[3] == "info"
+    assert all(line.split()[3] in {"info", "warning", "error", "debug", "output"} for line in lines), lines
+    unparsed = LogLine(at=datetime.now(UTC), level="?", text="something printed without a level")
+    assert line_text("worded", unparsed).split()[3] == "output"
+    [level] = user.find(marker="log-level").elements
+    assert isinstance(level, ui.select) and isinstance(level.options, dict)
+    assert level.options["?"] == "output without a level"

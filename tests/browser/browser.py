@@ -74,6 +74,11 @@ class Browser:
         self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
             "features": [{"name": "prefers-color-scheme", "value": scheme}]})
 
+    def wait_for_scheme(self, scheme: str) -> None:
+        """Until the open page follows `scheme` (it switches on the media query's change event, a moment later)."""
+        self.wait.until(lambda _: self.js("return document.body.classList.contains(arguments[0])", f"body--{scheme}"),
+                        f"the page in {scheme} mode")
+
     def reset(self) -> None:
         self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         self.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
@@ -181,6 +186,13 @@ class Browser:
         self.no_longer_see(form, "the form")
         return self.card(name)
 
+    def delete_model(self, name: str) -> None:
+        """The card's menu, Delete, confirm: the card is gone."""
+        self.tap(self.button("Model actions", within=self.card(name)))
+        self.tap(self.menu_item("Delete"))
+        self.tap(self.button("Delete", within=self.dialog()))
+        self.card_gone(name)
+
     def sign_in_if_asked(self, name: str, password: str) -> None:
         if self.path == "/login":
             self.type_into("User name", name)
@@ -198,10 +210,14 @@ class Browser:
     def small_targets(self) -> list[dict[str, Any]]:
         return list(self.js(TARGETS_JS, MIN_TARGET_PX))
 
-    def screenshot(self, name: str) -> Path:
-        """What the screen shows once menus, dialogs and toasts have finished moving."""
+    def wait_still(self) -> None:
+        """Until menus, dialogs and toasts have finished moving (a tap lands where the person sees the target)."""
         self.wait.until(lambda _: self.js("return document.getAnimations().every(a => a.playState !== 'running')"),
                         "animations finished")
+
+    def screenshot(self, name: str) -> Path:
+        """What the screen shows once menus, dialogs and toasts have finished moving."""
+        self.wait_still()
         path = self.shots / f"{name}-{self.view.name}.png"
         self.driver.save_screenshot(str(path))
         return path

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from protocol.config import ModelConfig
+from protocol.messages import LogEvent
 from protocol.status import ModelStatus
 from runner.process import Timing
 from tests.processes import gone
@@ -69,3 +70,7 @@ async def test_a_lost_sigterm_is_sent_again_rather_than_waiting_for_the_kill(
     assert (await stub_runner.stop(config.uid))["accepted"] is True
     await feed.status(config.uid, ModelStatus.STOPPED, within=5)
     assert gone(pid)
+    said = [(line.level, line.text) for event in feed.seen if isinstance(event, LogEvent) and event.uid == config.uid
+            for line in event.lines if line.text.startswith("ModelDeck: ")]
+    assert ("W", "ModelDeck: still up 300 ms after SIGTERM: sending another") in said
+    assert said[-1][0] == "W" and said[-1][1].startswith("ModelDeck: stopped (a second SIGTERM) after "), said

@@ -13,7 +13,7 @@ from nicegui import ui
 class LogTail(ui.log):
     def __init__(self, keep: int) -> None:
         super().__init__()  # no max_lines of its own: only push() would apply it
-        self.classes("text-xs")
+        self.classes("text-xs").props('tabindex=0 role=log aria-label="Log lines"')  # scrolled by keyboard too
         self.keep = keep  # lines on screen at most
         self._chunks: deque[tuple[ui.label, list[str]]] = deque()
         self._count = 0

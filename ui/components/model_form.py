@@ -15,6 +15,7 @@ from store.form_validation import validate_form
 from ui.components.command_line_paste import CommandLinePaste
 from ui.components.flag_help import FlagHelpDialog
 from ui.services import Services
+from ui.toasts import form_warning
 
 FIT_INPUTS = ("model_path", "ctx_size", "gpu_layers", "parallel", "cache_type_k", "cache_type_v", "flash_attn")
 FieldElement = ui.input | ui.number | ui.select | ui.switch | ui.textarea
@@ -159,7 +160,7 @@ class ModelFormDialog(ui.dialog):
                 element.error = errors.get(name)
         if config is None:
             unplaced = [f"{name}: {message}" for name, message in errors.items() if name not in self.fields]
-            ui.notify("; ".join(unplaced) or "Please correct the marked fields", type="warning")
+            form_warning("; ".join(unplaced) or "Please correct the marked fields")
             return
         config = await self.deck.with_family(config)  # left empty: the file says what it is
         try:

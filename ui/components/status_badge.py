@@ -9,18 +9,20 @@ from nicegui import binding, ui
 from protocol import ModelStatus
 from store.model_state import ModelState
 
+# Background and text: each pair at least 4.5:1 (WCAG AA), in light and dark mode alike.
 STATUS_COLOURS = {
-    ModelStatus.STOPPED: "grey-7",
-    ModelStatus.STARTING: "amber-9",
-    ModelStatus.RUNNING: "green-8",
-    ModelStatus.STOPPING: "amber-9",
-    ModelStatus.ERROR: "red-8",
+    ModelStatus.STOPPED: ("grey-7", "white"),
+    ModelStatus.STARTING: ("amber-8", "black"),
+    ModelStatus.RUNNING: ("green-9", "white"),
+    ModelStatus.STOPPING: ("amber-8", "black"),
+    ModelStatus.ERROR: ("red-8", "white"),
 }
 
 
 def _show_status(badge: StatusBadge, status: ModelStatus) -> None:
     badge.text = str(status)
-    badge.props(f"color={STATUS_COLOURS[status]}")
+    background, text = STATUS_COLOURS[status]
+    badge.props(f"color={background} text-color={text}")
 
 
 class StatusBadge(ui.badge):

@@ -8,6 +8,7 @@ from store import audit
 from ui.services import Services
 from ui.theme import admins_only, frame
 
+PHONE_QUERY = "window.matchMedia('(max-width: 599.98px)').matches"  # as PHONE_CSS in ui/pwa.py; read at render
 COLUMNS = [
     {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
     {"name": "actor", "label": "Who", "field": "actor", "align": "left"},
@@ -28,5 +29,7 @@ def register(services: Services) -> None:
             entries = await audit.recent(actor)
             rows = [{"key": i, "at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": e.actor, "action": e.action,
                      "target": e.target, "detail": e.detail, "address": e.address or ""} for i, e in enumerate(entries)]
-            ui.table(columns=COLUMNS, rows=rows, row_key="key").classes("w-full").props("dense flat").mark(
-                "audit-table")
+            # On a phone each entry is a small card of its own (Quasar's grid mode): six columns do not fit 360 px.
+            table = ui.table(columns=COLUMNS, rows=rows, row_key="key").classes("w-full").props("dense flat")
+            table.props[":grid"] = PHONE_QUERY
+            table.mark("audit-table")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from nicegui import ui
 
+from discovery import ScanResult
 from protocol.link import LinkState
 from store import ModelState, StoreError
 from store.deck import MayNotFit
@@ -19,7 +21,7 @@ from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import ModelInfoDialog
 from ui.components.selection import SelectMode, download_export
 from ui.services import Services
-from ui.theme import frame
+from ui.theme import TOUCH, frame
 
 
 class PageActions:
@@ -99,8 +101,25 @@ def files_menu(actions: PageActions, read_only: bool) -> None:
                 "backup")
 
 
+def empty_deck(found: ScanResult | None, allowed_dirs: Sequence[Path]) -> None:
+    """What to do first: Discover when the folders hold models (the catalog's last scan says how many), else
+    where to put one."""
+    models = len(found.models) if found is not None else 0
+    with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
+        ui.icon("inventory_2", size="3rem").classes("opacity-60")
+        ui.label("No models yet").classes("text-xl font-bold")
+        if models:
+            ui.label(f"The model folders hold {'1 GGUF model' if models == 1 else f'{models} GGUF models'}. "
+                     "Discover shows what each one is and adds it in one tap.")
+            ui.link("Open Discover", "/discover").classes(
+                f"{TOUCH} px-4 flex items-center justify-center font-bold").mark("to-discover")
+        else:
+            ui.label(f"Put a .gguf file in {', '.join(str(d) for d in allowed_dirs)}: it shows up in Discover by "
+                     "itself. Or press Add model to configure one by hand.")
+
+
 def register(services: Services) -> None:
-    deck, allowed_dirs = services.deck, services.settings.allowed_model_dirs
+    deck, catalog, allowed_dirs = services.deck, services.catalog, services.settings.allowed_model_dirs
 
     @ui.page("/")
     def models_page() -> None:
@@ -113,16 +132,16 @@ def register(services: Services) -> None:
             grids.clear()
             states = deck.in_order()
             if not states:
-                with ui.column().classes("w-full items-center text-center gap-2 py-12").mark("empty-state"):
-                    ui.icon("inventory_2", size="3rem").classes("opacity-60")
-                    ui.label("No models yet").classes("text-xl font-bold")
-                    folders = ", ".join(str(d) for d in allowed_dirs)
-                    ui.label(f"Put a .gguf file in {folders}, then press Add model to configure it.")
+                empty_deck(catalog.result, allowed_dirs)
                 return
             with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3") as grid:
                 grids.append(grid)
                 for state in states:
                     shown[state.uid] = model_card(state, actions, read_only=read_only, leading=select.checkbox)
+
+        def scanned() -> None:
+            if not shown:  # the empty state counts the files the catalog knows
+                cards.refresh()
 
         def card_added(state: ModelState) -> None:
             """One new card in its place: re-rendering a deck of 200 cards for one would take seconds."""
@@ -160,3 +179,4 @@ def register(services: Services) -> None:
             select.bar()
         deck.added.subscribe(card_added)
         deck.removed.subscribe(card_removed)
+        catalog.scanned.subscribe(scanned)
