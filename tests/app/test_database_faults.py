@@ -67,7 +67,7 @@ async def refused_then_resumed(user: User, home: DeckHome, fault: AbstractContex
         assert llama_servers() == [server]  # the command was never sent
     resumed_at = datetime.now(UTC)
 
-    await user.should_not_see(marker="database-banner", retries=30)  # by itself: the next figures go through
+    await user.should_not_see(marker="database-banner", retries=200)  # by itself, at the journal's next retry
     await until(lambda: count(home, "metric_sample", resumed_at) >= 1, within=10, message="figures written again")
     with user.scope(marker=f"card-{watched}"):
         await user.should_see("running")
