@@ -6,6 +6,7 @@ Only the deck (store/deck.py) assigns these fields; everything else reads them o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from nicegui import binding
 
@@ -32,6 +33,12 @@ class ModelState:
     fit: FitEstimate | None = None  # weights + KV cache against the memory free when last estimated
     figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample
     placement: Placement | None = None  # where the running server put the model (CPU, GPUs and layers)
+    # The gateway's traffic (docs/gateway.md, "Queueing and eviction"):
+    in_flight: int = 0  # requests forwarded to its server and not yet answered
+    waiting: int = 0  # requests waiting for it to start, or for room to start it
+    last_used: datetime | None = None  # the last request's admission or end, or when it began to run: for LRU
+    unload_at: datetime | None = None  # when it unloads unless a request comes (idle unload); None: not counting
+    requests_per_minute: int = 0  # requests that ended in the last minute
 
     @property
     def uid(self) -> str:
@@ -57,9 +64,12 @@ class StatusChange:
 
     @property
     def problem(self) -> str | None:
-        """Exit code and reason in one line; None when there is neither, or while starting (a starting
-        model's reason says what it waits for)."""
+        """Exit code and reason in one line; None when there is neither, while starting (a starting model's
+        reason says what it waits for), and for a stop without an exit code (its reason says why ModelDeck
+        stopped it: idle, or room for another model)."""
         if self.status is ModelStatus.STARTING or (self.exit_code is None and not self.reason):
+            return None
+        if self.status is ModelStatus.STOPPED and self.exit_code is None:
             return None
         code = "" if self.exit_code is None else f"exit code {self.exit_code}"
         return " · ".join(part for part in (code, self.reason) if part)
