@@ -199,7 +199,8 @@ class Gateway:
         """OpenAI's model list (what Open WebUI asks first), with each model's status; a key sees its own models."""
         listed = [{"id": state.name, "object": "model", "owned_by": "modeldeck",
                    "created": int((state.config.created_at or datetime.now(UTC)).timestamp()),
-                   "status": state.status.value, "aliases": state.config.aliases}
+                   "status": state.status.value, "aliases": state.config.aliases, "in_flight": state.in_flight,
+                   "waiting": state.waiting}
                   for state in self.directory.deck.in_order() if caller.may_use(state)]
         body = orjson.dumps({"object": "list", "data": listed})
         await reply.start(200, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())])

@@ -15,6 +15,7 @@ from ui.components.error_details import ErrorDetailsDialog
 from ui.components.model_card import model_card
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import ModelInfoDialog
+from ui.components.unload_countdown import install as install_countdown
 from ui.services import Services
 from ui.theme import frame
 
@@ -79,6 +80,7 @@ class PageActions:
 
 def register(services: Services) -> None:
     deck, allowed_dirs = services.deck, services.settings.allowed_model_dirs
+    install_countdown()
 
     @ui.page("/")
     def models_page() -> None:
