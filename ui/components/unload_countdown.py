@@ -39,6 +39,7 @@ class UnloadCountdown(ui.label):
         super().__init__()
         self._state = state
         self._unload_at: datetime | None = None
+        self.visible = False
         binding.bind_from(self, "unload_at", state, "unload_at")
 
     @property
