@@ -6,12 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from tests.gateway.conftest import Deck, DeckFactory, llama_servers
+from discovery import FreeMemory
+from protocol import ModelConfig, ModelStatus
+from store.catalog import ModelCatalog
+from tests.gateway.conftest import Deck, DeckFactory, in_process, llama_servers
 from tests.gateway.test_streaming import LONG
+from tests.processes import llama_servers as model_servers
+from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import eventually, until
 
 ASK = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2, "temperature": 0}
@@ -151,3 +157,29 @@ async def test_autostarted_models_count_toward_the_limit(deck: DeckFactory, http
     await shown(running, a="stopped", c="running")
     assert reason(running, "a") == "evicted: room for c (at most 1 running at once)"
     assert len(llama_servers(running)) == 1
+
+
+async def test_a_model_that_may_not_fit_beside_what_runs_makes_room_first(
+        tmp_path: Path, llama_server_binary: Path) -> None:
+    """On a machine with room for one of these models at a time. This machine has room for hundreds, so its
+    memory reading is the one thing made up: a budget of one model's estimate and 10 MiB, less what the model
+    servers running now really hold (each more than 10 MiB)."""
+    model = write_tiny_llama(tmp_path / "models" / "tiny.gguf", n_ctx=8192)
+    a, b = (ModelConfig(name=name, model_path=str(model), ctx_size=8192, parallel=1) for name in "ab")
+    probe = ModelCatalog([model.parent])
+    one = await probe.fit(a, FreeMemory(ram=0))
+    assert one is not None
+    budget = one.ram_needed + 10 * 1024 * 1024
+
+    def small_machine() -> FreeMemory:
+        return FreeMemory(ram=budget - sum(server.memory_info().rss for server in model_servers()))
+
+    async with in_process(tmp_path, llama_server_binary, [a, b],
+                          catalog=ModelCatalog([model.parent], memory=small_machine)) as gateway, \
+            aiohttp.ClientSession() as http:
+        for name in "ab":
+            async with http.post(f"{gateway.url}/v1/chat/completions", json={"model": name, **ASK}) as answer:
+                assert answer.status == 200, await answer.text()
+        first = gateway.deck.models[a.uid]
+        assert first.status is ModelStatus.STOPPED and first.reason == "evicted: room for b (it may not fit beside it)"
+        assert len(model_servers()) == 1
