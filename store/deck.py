@@ -421,8 +421,7 @@ class ModelDeck:
         state = self.get(uid)
         if queued:
             state.waiting -= 1
-        state.in_flight += 1
-        state.last_used = datetime.now(UTC)
+        state.in_flight += 1  # while it is, the model is no candidate: its last use is when its last request ended
         self._disarm_idle(state)
 
     def request_ended(self, uid: str) -> None:

@@ -36,7 +36,7 @@ class ModelState:
     # The gateway's traffic (docs/gateway.md, "Queueing and eviction"):
     in_flight: int = 0  # requests forwarded to its server and not yet answered
     waiting: int = 0  # requests waiting for it to start, or for room to start it
-    last_used: datetime | None = None  # the last request's admission or end, or when it began to run: for LRU
+    last_used: datetime | None = None  # when its last request ended, or when it began to run: for LRU
     unload_at: datetime | None = None  # when it unloads unless a request comes (idle unload); None: not counting
     requests_per_minute: int = 0  # requests that ended in the last minute
 
