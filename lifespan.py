@@ -10,7 +10,9 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -19,59 +21,89 @@ from fastapi import FastAPI
 from auth.first_start import SetupToken, announce, base_url
 from db.database import open_database
 from gateway import Gateway
-from runner.embedded import start_embedded_runner
+from runner.embedded import EmbeddedRunner, start_embedded_runner
 from settings import Settings
+from store import ModelDeck
 from store.activity import recording
+from store.database_health import reporting_writes, watch_file
 from store.log_history import restore_logs
 from store.retention import RetentionPolicy, keeping_history
 from store.runner_link import linked_runner
+from store.supervised import in_background
 from ui.services import Services
 
 log = logging.getLogger(__name__)
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 SHUTDOWN_DEADLINE_S = 4.5  # a SIGTERM ends the process within 5 s, whatever hangs
+FINAL_STATES_S = 3.0  # of that, for the models' last states to arrive (a clean stop takes milliseconds)
+
+
+@dataclass(frozen=True)
+class RunnerAddress:
+    url: str
+    token: str
+    embedded: EmbeddedRunner | None = None  # ours: its models end with the app
 
 
 @asynccontextmanager
-async def runner_address(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+async def runner_address(settings: Settings) -> AsyncIterator[RunnerAddress]:
     """The standalone runner named in the settings, or an embedded one on loopback for our lifetime."""
     if settings.runner_url:
-        yield settings.runner_url, settings.runner_token or ""
+        yield RunnerAddress(settings.runner_url, settings.runner_token or "")
         return
     runner = await start_embedded_runner(llama_server=settings.llama_server, model_dirs=settings.allowed_model_dirs,
                                          work_dir=settings.runner_work_dir, backend=settings.llama_backend)
     try:
-        yield runner.url, runner.token
+        yield RunnerAddress(runner.url, runner.token, runner)
     finally:
         await runner.close()
 
 
+async def final_states_recorded(deck: ModelDeck, runner: RunnerAddress) -> None:
+    """At shutdown, before the feed closes: the embedded runner's models stopped, and the deck told so (the
+    journal writes it last), within FINAL_STATES_S (a model that hangs is left to ending_on_time). A standalone
+    runner's models keep running, and their rows say so."""
+    if runner.embedded is None:
+        return
+    try:
+        async with asyncio.timeout(FINAL_STATES_S):
+            await runner.embedded.stop_models()
+            await deck.settled()
+    except TimeoutError:
+        log.warning("shutting down: not every model's final state arrived within %.1f s", FINAL_STATES_S)
+
+
 def modeldeck_lifespan(services: Services, gateway: Gateway) -> Lifespan:
-    """Open: migrate and load the database, write the deck's journal behind, restore logs, accounts and API keys,
-    scan the model folders in the background, link to the runner, open the gateway. Close in reverse: nothing
-    is lost."""
+    """Open: migrate and load the database (watched, every write's outcome shown), write the deck's journal
+    behind, restore logs, accounts and API keys, scan the model folders in the background, link to the runner,
+    record the gateway's activity, open the gateway. Close in reverse, the gateway first, then the embedded
+    runner's models stopped while the feed still listens: nothing is lost."""
     settings, deck, gate = services.settings, services.deck, services.gate
     history = RetentionPolicy(keep_for=timedelta(days=settings.history_days),
                               log_lines_per_model=settings.log_lines_per_model)
 
     @asynccontextmanager
     async def lifespan(_app: object) -> AsyncIterator[None]:
-        async with open_database(settings.db_path), keeping_history(history), deck.journal.writing_behind():
-            await deck.load()
-            await restore_logs(deck)
-            await gate.accounts.load()
-            await gate.keys.load()
-            if not gate.open:
-                gate.setup_token = SetupToken() if gate.accounts.empty else None
-                announce(base_url(settings.host, settings.port), gate.setup_token)
-            first_scan = asyncio.create_task(deck.scan(), name="first model folder scan")
-            try:
-                async with (runner_address(settings) as (url, token), linked_runner(deck, url, token),
-                            recording(services.activity), gateway.serving()):
-                    yield
-            finally:
-                first_scan.cancel()
+        with reporting_writes(deck.database):
+            async with (open_database(settings.db_path, new_database=settings.new_database),
+                        in_background("database watch", partial(watch_file, deck.database)),
+                        keeping_history(history), deck.journal.writing_behind()):
+                await deck.load()
+                await restore_logs(deck)
+                await gate.accounts.load()
+                await gate.keys.load()
+                if not gate.open:
+                    gate.setup_token = SetupToken() if gate.accounts.empty else None
+                    announce(base_url(settings.host, settings.port), gate.setup_token)
+                async with (in_background("first model folder scan", deck.scan),
+                            runner_address(settings) as runner, linked_runner(deck, runner.url, runner.token),
+                            recording(services.activity)):
+                    try:
+                        async with gateway.serving():
+                            yield
+                    finally:
+                        await final_states_recorded(deck, runner)
 
     return lifespan
 

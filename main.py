@@ -51,7 +51,7 @@ def main() -> None:
     simulated = os.environ.get("NICEGUI_USER_SIMULATION") == "true"  # tests: settings from env vars only
     settings = parse_settings([] if simulated else None)
     try:  # before anything is served: a folder nobody can write to is said at once, not found out later
-        check_database(settings.db_path)
+        check_database(settings.db_path, new_database=settings.new_database)
     except DatabaseUnavailable as exc:
         sys.exit(f"ModelDeck cannot start: {exc}")
     build(settings)

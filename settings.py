@@ -28,6 +28,7 @@ class Settings:
     open_on_loopback: bool = True
     history_days: float = 7.0  # metrics, host samples, log lines and crashes older than this are removed
     log_lines_per_model: int = 10_000  # kept in the database; the newest win
+    new_database: bool = False  # begin with an empty database where one was kept but has gone missing
     start_timeout: float = 120.0  # seconds a gateway request waits for its model to start
     max_running: int | None = None  # the most models running at once (None: as many as fit)
     queue_limit: int = 64  # gateway requests that may wait for one model; more get 429
@@ -104,6 +105,10 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--log-lines-per-model", type=int,
                         default=int(_env("LOG_LINES_PER_MODEL") or DEFAULT.log_lines_per_model),
                         help="log lines kept in the database per model (MODELDECK_LOG_LINES_PER_MODEL)")
+    parser.add_argument("--new-database", action="store_true",
+                        default=_on(_env("NEW_DATABASE"), DEFAULT.new_database),
+                        help="where a database was kept but has gone missing, begin with an empty one instead of "
+                             "refusing to start (MODELDECK_NEW_DATABASE)")
     parser.add_argument("--start-timeout", type=float, default=float(_env("START_TIMEOUT") or DEFAULT.start_timeout),
                         help="seconds a gateway request waits for its model to start (MODELDECK_START_TIMEOUT)")
     parser.add_argument("--max-running", type=_count, default=_env("MAX_RUNNING") or "0",
@@ -117,5 +122,5 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
                     llama_server=args.llama_server, llama_backend=args.llama_backend, runner_url=args.runner_url,
                     runner_token=args.runner_token, open_on_loopback=args.open_on_loopback,
                     history_days=args.history_days, log_lines_per_model=args.log_lines_per_model,
-                    start_timeout=args.start_timeout, max_running=args.max_running or None,
-                    queue_limit=args.queue_limit)
+                    new_database=args.new_database, start_timeout=args.start_timeout,
+                    max_running=args.max_running or None, queue_limit=args.queue_limit)

@@ -74,7 +74,7 @@ async def standalone_runner(binary: Path, model_dir: Path) -> AsyncIterator[tupl
     """`python -m runner` in its own process; yields its URL and token."""
     token = secrets.token_urlsafe(16)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "runner", "--port", "0", "--token", token, "--llama-server", str(binary),
+        sys.executable, "-m", "runner", "--port", "0", f"--token={token}", "--llama-server", str(binary),
         "--model-dir", str(model_dir), "--work-dir", str(model_dir.parent / "runner-work"), "--no-build",
         "--log-level", "WARNING", stdout=subprocess.PIPE, cwd=ROOT)
     try:

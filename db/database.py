@@ -7,6 +7,7 @@ import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,22 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite://{path}?busy_timeout={int(BUSY_TIMEOUT_S * 1000)}&synchronous=NORMAL"
 
 
-def check_database(db_path: Path) -> None:
+def kept_marker(db_path: Path) -> Path:
+    """A file beside the database saying that one was kept here: hidden, so `rm data/*` leaves it."""
+    return db_path.with_name(f".{db_path.name}.kept")
+
+
+def check_database(db_path: Path, *, new_database: bool = False) -> None:
     """Refuse, in plain words, a folder or database that cannot be written (read-only, no permission, locked
-    by another program, not a database), creating the folder first if needed.
+    by another program, not a database), creating the folder first if needed; and a database that vanished
+    from where one was kept, unless `new_database` (else the app would begin empty without a word).
 
     Why before Tortoise: when its first connection fails, Tortoise 1.1.9 keeps the lock of that connection
     and the migration then waits on it for ever (the app hung without a word, deaf to SIGTERM)."""
+    if not new_database and not db_path.exists() and kept_marker(db_path).exists():
+        raise DatabaseUnavailable(
+            f"the database {db_path} is missing, but ModelDeck kept its data there before. Put the file back (from a "
+            "backup), or start with --new-database (MODELDECK_NEW_DATABASE=1) to begin with an empty one")
     folder = db_path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -77,16 +88,19 @@ async def apply_migrations(db_url: str, target: str | None = None) -> None:
 
 
 @asynccontextmanager
-async def open_database(db_path: Path) -> AsyncIterator[None]:
+async def open_database(db_path: Path, *, new_database: bool = False) -> AsyncIterator[None]:
     """Check, migrate, then keep one Tortoise context open for the app's lifetime (DatabaseUnavailable if
-    it cannot be written).
+    it cannot be written, or vanished from where one was kept unless `new_database`).
 
     The context is the global fallback, not a context variable: page handlers and background
     tasks run in tasks that do not descend from the lifespan's task.
     """
-    await asyncio.to_thread(check_database, db_path)
+    await asyncio.to_thread(partial(check_database, db_path, new_database=new_database))
     url = sqlite_url(db_path)
     await apply_migrations(url)
+    if not kept_marker(db_path).exists():
+        kept_marker(db_path).write_text("ModelDeck keeps its database beside this file: if it goes missing, ModelDeck "
+                                        "will not start with an empty one unless told to (--new-database).\n")
     context = TortoiseContext()
     with context:  # current only while the models are bound to it
         await context.init(config=tortoise_config(url), _enable_global_fallback=True)

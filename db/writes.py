@@ -4,20 +4,27 @@ SQLite keeps writing to an open file after it was deleted or made read-only, so 
 be lost at the next start without anyone noticing. Checking the file first turns that into an error
 the page can show. Whatever else refuses a write (a full disk, an I/O error, a lock held by another
 program) arrives as one DatabaseWriteError too, whichever layer raised it: Tortoise wraps some of
-SQLite's errors, but a failed COMMIT comes through raw.
+SQLite's errors, but a failed COMMIT comes through raw. So does an error nobody expected inside the
+transaction (logged with its traceback): whatever the cause, the change did not happen.
+
+The outcome of every write, refused or done, goes to one listener (`report_outcomes`): the store's
+database health, which a banner on every page shows.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseWriteError(Exception):
@@ -54,12 +61,30 @@ def plain_reason(exc: BaseException) -> str:
 
 
 _db_file: Path | None = None
+Outcome = Callable[["DatabaseWriteError | None"], None]
+_outcome: Outcome | None = None
 
 
 def watch_file(path: Path | None) -> None:
     """Remember which file the app writes to (None: an in-memory or test database, not checked)."""
     global _db_file  # noqa: PLW0603 - one database per process, set once at start
     _db_file = path
+
+
+def watched_file() -> Path | None:
+    return _db_file
+
+
+def report_outcomes(listener: Outcome | None) -> None:
+    """Call `listener` after every write: with the error that refused it, or None once one went through."""
+    global _outcome  # noqa: PLW0603 - one listener per process: the app's database health
+    _outcome = listener
+
+
+def _refused(error: DatabaseWriteError) -> DatabaseWriteError:
+    if _outcome is not None:
+        _outcome(error)
+    return error
 
 
 def _check_file() -> None:
@@ -75,10 +100,18 @@ def _check_file() -> None:
 
 @asynccontextmanager
 async def writing() -> AsyncIterator[BaseDBAsyncClient]:
-    """A checked transaction; any database failure becomes a DatabaseWriteError and nothing is half-written."""
-    _check_file()
+    """A checked transaction; any failure becomes a DatabaseWriteError and nothing is half-written."""
     try:
+        _check_file()
         async with in_transaction() as connection:
             yield connection
+    except DatabaseWriteError as exc:
+        _refused(exc)
+        raise
     except (BaseORMException, sqlite3.Error, OSError) as exc:
-        raise DatabaseWriteError(f"the database refused the change: {plain_reason(exc)}") from exc
+        raise _refused(DatabaseWriteError(f"the database refused the change: {plain_reason(exc)}")) from exc
+    except Exception as exc:
+        log.exception("a database write failed unexpectedly")
+        raise _refused(DatabaseWriteError(f"the change failed unexpectedly: {exc}")) from exc
+    if _outcome is not None:
+        _outcome(None)

@@ -12,7 +12,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from protocol import ModelStatus
-from store import ModelDeck, ModelState, StoreError
+from store import ModelDeck, ModelState
 from store.actor import Actor
 
 STOPPED = (ModelStatus.STOPPED, ModelStatus.ERROR)
@@ -44,10 +44,8 @@ class Room:
             if victim is None:
                 await deck.changed()  # every candidate busy or on its way: wait for one, first come first served
                 continue
-            try:
-                await asyncio.shield(deck.stop(victim.uid, actor=actor, why=why))  # goes ahead whoever leaves
-            except StoreError:
-                continue  # it stopped meanwhile, or the runner refused: look again
+            # Goes ahead whoever leaves. A refusal (the runner out of reach, say) fails this start with its reason.
+            await asyncio.shield(deck.stop(victim.uid, actor=actor, why=why))
             await deck.reached(victim.uid, *STOPPED)
 
 

@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 4): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 6): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -21,8 +21,10 @@ LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" f
 
 # 2: the llama-server binary's state (`server` in the snapshot, `server` events);
 # 3: GET /v1/flags; a start with a refused argument or variable gets 409;
-# 4: ProcessState.api_key, and the proxy route to a model's own server (the gateway)
-PROTOCOL_VERSION = 4
+# 4: ProcessState.api_key, and the proxy route to a model's own server (the gateway);
+# 5: a pending restart is its own field (ProcessState.restart), no longer a note in the reason;
+# 6: ModelConfig.unload_when_idle_s (the gateway's idle unload)
+PROTOCOL_VERSION = 6
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
@@ -76,6 +78,18 @@ class Placement(_Message):
     layers_total: int | None = None
 
 
+class PendingRestart(_Message):
+    """The runner starts the model again in `delay_s` (restart policy on-failure): attempt `attempt` of `limit`."""
+
+    delay_s: float
+    attempt: int
+    limit: int
+
+    @property
+    def note(self) -> str:
+        return f"restarting in {self.delay_s:.1f} s (attempt {self.attempt} of {self.limit})"
+
+
 class ProcessState(_Message):
     """What the runner knows of one supervised model."""
 
@@ -91,6 +105,7 @@ class ProcessState(_Message):
     restarts: int = 0
     metrics: MetricsSample | None = None
     placement: Placement | None = None  # once the server has loaded its model
+    restart: PendingRestart | None = None  # with `error`: the runner will start it again
     # The server's own key for this spawn: only the runner and the dashboard's gateway hold it.
     api_key: str | None = None
 

@@ -3,7 +3,8 @@
     runner = await start_embedded_runner(llama_server=settings.llama_server,
                                          model_dirs=settings.allowed_model_dirs)
     ... connect to runner.url with runner.token ...
-    await runner.close()   # stops every llama-server it started
+    await runner.stop_models()  # optional: every llama-server stopped, the feed still reporting
+    await runner.close()   # stops every llama-server it started, then serving
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class EmbeddedRunner:
     supervisor: Supervisor
     _site_runner: web.AppRunner
     _temporary_work_dir: bool = False
+
+    async def stop_models(self) -> None:
+        """Stop every model; the feeds stay open and report each one stopped."""
+        await self.supervisor.stop_all()
 
     async def close(self) -> None:
         """Stop every model, then the HTTP server (so clients see the final statuses first)."""

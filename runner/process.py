@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from protocol.config import ModelConfig, RestartPolicy
 from protocol.flags import FlagCatalog
 from protocol.launch_check import LaunchRefused, check_launch
-from protocol.messages import LAST_LINES, LogLine, MetricsSample, Placement, ProcessState
+from protocol.messages import LAST_LINES, LogLine, MetricsSample, PendingRestart, Placement, ProcessState
 from protocol.model_files import ModelFileError, resolve_model_file
 from protocol.status import ModelStatus
 from runner.binary import BinarySource
@@ -221,10 +221,9 @@ class ManagedServer:
                               last_lines=ended.last_lines, metrics=None)
                     return
                 delay = min(self._timing.backoff_base_s * 2 ** (failures - 1), self._timing.backoff_cap_s)
-                self._set(status=ModelStatus.ERROR, pid=None, exit_code=ended.returncode,
-                          reason=f"{ended.reason} (restarting in {delay:.1f} s, "
-                                 f"attempt {failures} of {self.config.restart_limit})",
-                          last_lines=ended.last_lines, metrics=None)
+                self._set(status=ModelStatus.ERROR, pid=None, exit_code=ended.returncode, reason=ended.reason,
+                          last_lines=ended.last_lines, metrics=None,
+                          restart=PendingRestart(delay_s=delay, attempt=failures, limit=self.config.restart_limit))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)  # backoff, cut short by stop
                 if self._stop.is_set():
@@ -406,5 +405,7 @@ class ManagedServer:
             await asyncio.wait_for(asyncio.shield(reader), 0.5)
 
     def _set(self, **changes: object) -> None:
+        if "status" in changes:  # a pending restart belongs to the error it follows, and to nothing after it
+            changes.setdefault("restart", None)
         self.state = self.state.model_copy(update=changes)
         self._on_status(self.state)

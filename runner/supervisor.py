@@ -85,10 +85,14 @@ class Supervisor:
         self._loops = [asyncio.create_task(self._flush_logs_loop(), name="runner log flush"),
                        asyncio.create_task(self._metrics_loop(), name="runner metrics")]
 
-    async def close(self) -> None:
-        """Stop every server (concurrently) and the background loops."""
+    async def stop_all(self) -> None:
+        """Stop every server, concurrently; the runner goes on serving (its feed reports each `stopped`)."""
         await asyncio.gather(*(server.stop() for server in self.servers.values() if server.busy),
                              return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop every server and the background loops."""
+        await self.stop_all()
         await self._binary.close()
         for task in [*self._loops, *self._tasks]:
             task.cancel()

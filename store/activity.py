@@ -19,7 +19,7 @@ from nicegui import Event
 
 from db.activity_record import COLUMNS, ActivityRecord, insert_activity
 from db.writes import DatabaseWriteError, writing
-from store.background import in_background
+from store.supervised import in_background
 
 log = logging.getLogger(__name__)
 
@@ -136,5 +136,5 @@ def as_csv_rows(entries: Iterable[ActivityEntry]) -> list[list[object]]:
 async def recording(activity: Activity) -> AsyncIterator[Activity]:
     """The write-behind task while open (the database must be open first)."""
     await activity.load()
-    async with in_background(activity.write_behind(), "activity writer"):
+    async with in_background("activity writer", activity.write_behind):
         yield activity

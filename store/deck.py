@@ -11,6 +11,7 @@ shows, and leaves the store as it was.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -34,8 +35,9 @@ from protocol.units import format_duration
 from store import audit
 from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
+from store.database_health import DatabaseHealth
 from store.errors import StoreError
-from store.journal import DatabaseHealth, Journal
+from store.journal import Journal
 from store.llama_server import LlamaServer
 from store.model_state import ModelState, StatusChange
 from store.monitor import Monitor
@@ -54,6 +56,16 @@ class RunnerLink:
 
     state: LinkState = LinkState.NOT_CONNECTED
     server: LlamaServer = field(default_factory=lambda: LlamaServer(NoRunner))
+    lost_at: datetime | None = None  # when the link last went down (None: never up yet, or up now)
+
+    @property
+    def problem(self) -> str | None:
+        """Why nothing the runner does can be known (or asked of it) now; None while connected."""
+        if self.state is LinkState.CONNECTED:
+            return None
+        if self.lost_at is None:
+            return "ModelDeck is not connected to the runner yet"
+        return f"the runner is unreachable since {self.lost_at.astimezone():%H:%M:%S}"
 
 
 class MayNotFit(StoreError):
@@ -81,6 +93,7 @@ class ModelDeck:
         self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
         self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.journal = journal or Journal()
+        self.database = DatabaseHealth()  # every write's outcome, once the lifespan reports them to it
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
         self.monitor = Monitor()  # host figures and totals, for the dashboard
@@ -100,10 +113,6 @@ class ModelDeck:
         self.rates = RequestRates()
         self._recount: asyncio.TimerHandle | None = None
 
-    @property
-    def database(self) -> DatabaseHealth:
-        return self.journal.health
-
     # ---- reading ---------------------------------------------------------------------------
 
     async def load(self) -> None:
@@ -113,7 +122,7 @@ class ModelDeck:
             shown = StatusChange(record.status, record.exit_code, record.reason, tuple(record.last_lines))
             state = ModelState(
                 config=record.to_config(), status=shown.status, exit_code=shown.exit_code, reason=shown.reason,
-                last_lines=list(shown.last_lines), problem=shown.problem)
+                last_lines=list(shown.last_lines), problem=shown.problem, unknown=self._unknown(shown.status))
             self._check_launch(state)
             self.models[record.uid] = state
 
@@ -149,6 +158,13 @@ class ModelDeck:
 
     def _name_clash(self, config: ModelConfig) -> str | None:
         return next((name for name in config.names() if self.name_taken(name, config.uid)), None)
+
+    async def settled(self) -> None:
+        """Wait until no model is starting, running or stopping: the runner's last word on each has arrived
+        (at shutdown, after the embedded runner stopped them). Wrap it in asyncio.timeout to bound the wait."""
+        for state in [state for state in self.models.values() if state.status.is_active]:
+            with contextlib.suppress(StoreError):  # deleted meanwhile: nothing left to wait for
+                await self.reached(state.uid, ModelStatus.STOPPED, ModelStatus.ERROR)
 
     async def reached(self, uid: str, *statuses: ModelStatus) -> ModelState:
         """Wait until the model's status is one of `statuses` (at once if it is already); StoreError when the
@@ -279,6 +295,7 @@ class ModelDeck:
         """
         _require_admin(actor, "start models")
         state = self._startable(uid)
+        self._require_link(state, "started")
         if not anyway:
             await self.describe(uid)
             state = self._startable(uid)  # another browser may have started it meanwhile
@@ -299,6 +316,7 @@ class ModelDeck:
         state = self.get(uid)
         if not state.status.can_stop:
             raise StoreError(f"{state.name} is not running")
+        self._require_link(state, "stopped")
         if why is not None:
             self._stop_reasons[uid] = why
             self._logs_arrived(uid, [LogLine(at=datetime.now(UTC), level="I", text=f"ModelDeck: stopping it: {why}")])
@@ -322,6 +340,11 @@ class ModelDeck:
                 except StoreError as exc:
                     log.warning("autostart: %s", exc)
 
+    def _require_link(self, state: ModelState, done: str) -> None:
+        """Refuse before anything changes: a command nobody can receive would only guess a status."""
+        if (problem := self.link.problem) is not None:
+            raise StoreError(f"{state.name} cannot be {done} now: {problem}")
+
     def _startable(self, uid: str) -> ModelState:
         state = self.get(uid)
         if not state.status.can_start:
@@ -344,7 +367,8 @@ class ModelDeck:
                                    f"uid {state.uid}" + (f" · {why}" if why else ""))
         except DatabaseWriteError as exc:
             self._put_back(state, persist=False)
-            raise StoreError(f"the status of {state.name} was not saved: {exc}") from exc
+            done = "started" if pending is ModelStatus.STARTING else "stopped"
+            raise StoreError(f"{state.name} was not {done}: {exc}") from exc
         if state.uid in self._guessed:  # the runner has not spoken of it meanwhile
             self.journal.status(state.uid, guess)
         reply = await send()
@@ -378,6 +402,7 @@ class ModelDeck:
         state.exit_code = change.exit_code
         state.reason = change.reason
         state.last_lines = list(change.last_lines)
+        state.restart = change.restart
         state.problem = change.problem
         if persist:
             self.journal.status(state.uid, change)
@@ -399,6 +424,26 @@ class ModelDeck:
         for wanted, waiting in self._waiters.get(state.uid, []):
             if state.status in wanted and not waiting.done():
                 waiting.set_result(state)
+
+    # ---- the link to the runner -------------------------------------------------------------
+
+    def link_changed(self, link: LinkState) -> None:
+        """The feed's word on the connection. While it is down, every card says that its status is only the
+        last known one, and since when; a reconnect's snapshot then brings the truth."""
+        if link is self.link.state:
+            return  # the feed repeats itself at every try
+        was_connected = self.link.state is LinkState.CONNECTED
+        self.link.state = link
+        if link is LinkState.CONNECTED:
+            self.link.lost_at = None
+        elif was_connected:
+            self.link.lost_at = datetime.now(UTC)
+        for state in self.models.values():
+            state.unknown = self._unknown(state.status)
+
+    def _unknown(self, status: ModelStatus) -> str | None:
+        problem = self.link.problem
+        return None if problem is None else f"state unknown: {problem}; last known: {status}"
 
     # ---- the gateway's traffic ---------------------------------------------------------------
 
@@ -505,17 +550,23 @@ class ModelDeck:
             known.add(process.uid)
             self._process_reported(process, resync=True)
         for state in self.models.values():
-            # After a runner restart it no longer knows this model: it is not running, whatever we last saw.
-            if state.uid not in known and state.status.is_active:
+            if state.uid in known:
+                continue
+            # After a runner restart it no longer knows this model: it is not running, whatever we last saw,
+            # and no restart of it is pending.
+            if state.status.is_active:
                 self._guessed.pop(state.uid, None)
                 self._transition(state, StatusChange(ModelStatus.STOPPED))
+            elif state.restart is not None:  # the row never held it: nothing to write
+                self._transition(state, replace(StatusChange.shown_by(state), restart=None), persist=False)
 
     def _process_reported(self, process: ProcessState, *, resync: bool = False) -> None:
         state = self.models.get(process.uid)
         if state is None:
             return  # a model another dashboard configured, or one deleted here meanwhile
         self._guessed.pop(process.uid, None)
-        change = StatusChange(process.status, process.exit_code, process.reason, tuple(process.last_lines))
+        change = StatusChange(process.status, process.exit_code, process.reason, tuple(process.last_lines),
+                              process.restart)
         if process.status is not ModelStatus.STOPPING and (why := self._stop_reasons.pop(process.uid, None)):
             if change.status is ModelStatus.STOPPED and change.reason is None:
                 change = replace(change, reason=why)  # the runner stopped it as asked; ModelDeck says why it asked

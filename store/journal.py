@@ -4,8 +4,8 @@ The deck changes the in-memory state at once (every browser sees it on the next 
 the journal what must survive a restart; it never touches a ModelState. Writes are coalesced: one
 transaction per flush interval carries the latest status of each changed model, every metrics and
 host sample and log line since the last flush, and a crash row for each crash. A burst of events
-therefore costs a few transactions, never one per event, and never blocks the loop. A failed batch
-is kept for the next try, and `health` says why for a banner on every page.
+therefore costs a few transactions, never one per event, and never blocks the loop. A batch that
+fails, for whatever reason, is kept (bounded) for the next try; writing() reports why to the banner.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from nicegui import binding
-
 from db.crash_record import CrashRecord
 from db.host_record import HostRow, insert_host_samples
 from db.log_record import insert_log_lines
@@ -27,18 +25,12 @@ from db.model_record import ModelRecord
 from db.writes import DatabaseWriteError, writing
 from protocol.messages import HostSample, LogLine, MetricsSample
 from store.model_state import StatusChange
+from store.supervised import in_background
 
 log = logging.getLogger(__name__)
 
 RETRY_INTERVAL = 2.0  # seconds between tries while the database refuses writes
 LOG_ROWS_PER_STATEMENT = 500
-
-
-@binding.bindable_dataclass
-class DatabaseHealth:
-    """Why background writes are failing right now (None: they are not), for a banner on every page."""
-
-    problem: str | None = None
 
 
 @dataclass
@@ -63,11 +55,12 @@ class PendingWrites:
 
 class Journal:
     def __init__(self, flush_interval: float = 0.2, max_pending_samples: int = 100_000,
-                 max_pending_log_lines: int = 200_000) -> None:
+                 max_pending_log_lines: int = 200_000, max_pending_crashes: int = 10_000) -> None:
         self.flush_interval = flush_interval
         self.max_pending_samples = max_pending_samples  # each of metrics and host samples
         self.max_pending_log_lines = max_pending_log_lines
-        self.health = DatabaseHealth()
+        self.max_pending_crashes = max_pending_crashes
+        self.failing = False  # the last batch was refused: wait RETRY_INTERVAL before the next try
         self.pending = PendingWrites()
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
@@ -79,7 +72,8 @@ class Journal:
         self._wake.set()
 
     def crash(self, uid: str, at: datetime, change: StatusChange) -> None:
-        self.pending.crashes.append((uid, at, change))
+        if len(self.pending.crashes) < self.max_pending_crashes:
+            self.pending.crashes.append((uid, at, change))
         self._wake.set()
 
     def sample(self, uid: str, sample: MetricsSample) -> None:
@@ -127,12 +121,12 @@ class Journal:
                         using_db=connection)
         except DatabaseWriteError as exc:
             log.warning("journal: %s; will retry", exc)
-            self.health.problem = str(exc)
+            self.failing = True
             batch.absorb(self.pending)
             self.pending = batch
             self._wake.set()  # try again after the next interval, even if nothing new arrives
             return
-        self.health.problem = None  # a bindable field: an unchanged value reaches no browser
+        self.failing = False
 
     async def write_behind(self) -> None:
         """The flushing task: wakes on new data, then waits the flush interval to gather a batch."""
@@ -140,7 +134,7 @@ class Journal:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                await asyncio.sleep(self.flush_interval if self.health.problem is None else RETRY_INTERVAL)
+                await asyncio.sleep(RETRY_INTERVAL if self.failing else self.flush_interval)
                 # Shielded: cancelling the task must not roll back a batch already taken from `pending`.
                 await asyncio.shield(self.flush())
         finally:
@@ -149,12 +143,8 @@ class Journal:
     @asynccontextmanager
     async def writing_behind(self) -> AsyncIterator[None]:
         """While open (the database must be open first), pending writes go out every flush interval."""
-        task = asyncio.create_task(self.write_behind(), name="journal writer")
-        try:
+        async with in_background("journal writer", self.write_behind):
             yield
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 def _sample_row(uid: str, sample: MetricsSample) -> SampleRow:

@@ -12,7 +12,7 @@ from nicegui import binding
 
 from discovery import FitEstimate, GgufInfo
 from protocol import ModelConfig, ModelStatus
-from protocol.messages import MetricsSample, Placement
+from protocol.messages import MetricsSample, PendingRestart, Placement
 
 
 @binding.bindable_dataclass
@@ -24,7 +24,8 @@ class ModelState:
     exit_code: int | None = None
     reason: str | None = None
     last_lines: list[str] = field(default_factory=list)
-    problem: str | None = None  # exit code and reason in one line, for the card
+    problem: str | None = None  # exit code, reason and a pending restart in one line, for the card
+    restart: PendingRestart | None = None  # with `error`: the runner starts it again soon
     blocked: str | None = None  # why it cannot start with the runner's llama-server (a refused flag), if so
     pid: int | None = None
     port: int | None = None
@@ -33,6 +34,7 @@ class ModelState:
     fit: FitEstimate | None = None  # weights + KV cache against the memory free when last estimated
     figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample
     placement: Placement | None = None  # where the running server put the model (CPU, GPUs and layers)
+    unknown: str | None = None  # while the runner cannot be reached: that the status shown is only the last known
     # The gateway's traffic (docs/gateway.md, "Queueing and eviction"):
     in_flight: int = 0  # requests forwarded to its server and not yet answered
     waiting: int = 0  # requests waiting for it to start, or for room to start it
@@ -51,28 +53,30 @@ class ModelState:
 
 @dataclass(frozen=True)
 class StatusChange:
-    """A status with what explains it: the part of a model's state that is kept in its database row."""
+    """A status with what explains it: the part of a model's state that is kept in its database row (all but
+    `restart`: a restart is the runner's to carry out, and no runner carries out one it never heard of)."""
 
     status: ModelStatus
     exit_code: int | None = None
     reason: str | None = None
     last_lines: tuple[str, ...] = ()
+    restart: PendingRestart | None = None
 
     @classmethod
     def shown_by(cls, state: ModelState) -> StatusChange:
-        return cls(state.status, state.exit_code, state.reason, tuple(state.last_lines))
+        return cls(state.status, state.exit_code, state.reason, tuple(state.last_lines), state.restart)
 
     @property
     def problem(self) -> str | None:
-        """Exit code and reason in one line; None when there is neither, while starting (a starting model's
-        reason says what it waits for), and for a stop without an exit code (its reason says why ModelDeck
-        stopped it: idle, or room for another model)."""
+        """Exit code, reason and a pending restart in one line; None when there is none of them, while starting
+        (a starting model's reason says what it waits for), and for a stop without an exit code (its reason says
+        why ModelDeck stopped it: idle, or room for another model)."""
         if self.status is ModelStatus.STARTING or (self.exit_code is None and not self.reason):
             return None
         if self.status is ModelStatus.STOPPED and self.exit_code is None:
             return None
         code = "" if self.exit_code is None else f"exit code {self.exit_code}"
-        return " · ".join(part for part in (code, self.reason) if part)
+        return " · ".join(part for part in (code, self.reason, self.restart and self.restart.note) if part)
 
     @property
     def is_crash(self) -> bool:

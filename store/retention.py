@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from db.retention import HOST_SAMPLES, METRIC_SAMPLES, cap_log_lines, delete_older, downsample
 from db.writes import DatabaseWriteError, writing
 from settings import DEFAULT
-from store.background import in_background
+from store.supervised import in_background
 
 log = logging.getLogger(__name__)
 
@@ -75,5 +75,5 @@ class Retention:
 async def keeping_history(policy: RetentionPolicy) -> AsyncIterator[Retention]:
     """Retention passes in the background while open (the database must be open first)."""
     retention = Retention(policy)
-    async with in_background(retention.run_forever(), "retention"):
+    async with in_background("retention", retention.run_forever):
         yield retention

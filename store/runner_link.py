@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,8 +15,7 @@ from protocol.llama_server import ServerPhase
 from protocol.messages import Event, ServerEvent, SnapshotEvent
 from store.deck import ModelDeck
 from store.runner_control import NoRunner
-
-log = logging.getLogger(__name__)
+from store.supervised import in_background
 
 
 class RunnerFlags:
@@ -66,24 +64,17 @@ async def linked_runner(deck: ModelDeck, url: str, token: str, *, heartbeat: flo
         if isinstance(event, SnapshotEvent):
             connected.set()
 
-    def on_link(state: LinkState) -> None:
-        deck.link.state = state
-
     async def autostart_once_connected() -> None:
         await connected.wait()  # the snapshot first: a model the runner already runs is not started again
         await deck.autostart()
 
     async with aiohttp.ClientSession() as session:
         deck.runner = RunnerClient(url, token, session)
-        feed = RunnerFeed(url, token, session, on_event=on_event, on_link=on_link, heartbeat=heartbeat)
-        tasks = [asyncio.create_task(feed.run(), name="runner-feed"),
-                 asyncio.create_task(autostart_once_connected(), name="autostart")]
+        feed = RunnerFeed(url, token, session, on_event=on_event, on_link=deck.link_changed, heartbeat=heartbeat)
         try:
-            yield
+            async with in_background("runner feed", feed.run), in_background("autostart", autostart_once_connected):
+                yield
         finally:
             deck.runner = NoRunner()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await flags.close()
-            deck.link.state = LinkState.NOT_CONNECTED
+            deck.link_changed(LinkState.NOT_CONNECTED)

@@ -1,5 +1,5 @@
-"""The frame around every page: header with the app name, navigation, the runner connection, and the
-llama-server build when one is in progress (or failed)."""
+"""The frame around every page: header with the app name, navigation, the runner connection, the database when
+it refuses writes (or was recreated), and the llama-server build when one is in progress (or failed)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from nicegui import ui
 from protocol.link import LinkState
 from store.actor import LOCAL_ADMIN, Actor
 from store.deck import RunnerLink
+from ui.components.database_banner import database_banner
 from ui.components.server_banner import server_banner
 from ui.services import Services
 from ui.toasts import failure_toasts
@@ -72,6 +73,7 @@ def frame(title: str, services: Services) -> Iterator[Actor]:
             connection_indicator(services.deck.link)
             account_menu(actor)
     with ui.column().classes("w-full max-w-screen-xl mx-auto p-4 gap-4"):
+        database_banner(services.deck.database)  # writes refused, and why
         server_banner(services.deck.link.server)  # a llama-server build in progress, or why there is none
         yield actor
 

@@ -78,8 +78,8 @@ async def test_a_missing_model_file_ends_in_error_with_the_reason(user: User, de
     assert not llama_servers()
 
 
-async def test_a_refused_start_rolls_the_card_back_and_says_why(deck_home: DeckHome,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_start_the_runner_cannot_receive_is_refused_and_says_why(deck_home: DeckHome,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELDECK_RUNNER_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens there
     monkeypatch.setenv("MODELDECK_RUNNER_TOKEN", "irrelevant")
     async with started_app() as user:
@@ -88,7 +88,7 @@ async def test_a_refused_start_rolls_the_card_back_and_says_why(deck_home: DeckH
         await add_model(user, deck_home, "unreachable", ctx_size=256)
         uid = uid_of(deck_home, "unreachable")
         user.find(marker=f"start-{uid}").click()
-        await user.should_see("unreachable: the runner is unreachable")
+        await user.should_see("unreachable cannot be started now: ModelDeck is not connected to the runner yet")
         await user.should_see("stopped")
         assert deck_home.row("unreachable")["status"] == "stopped"
 

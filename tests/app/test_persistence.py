@@ -81,16 +81,23 @@ async def test_a_read_only_database_shows_an_error_and_loses_nothing(user: User,
     await until(lambda: [r["name"] for r in deck_home.rows()] == ["never-saved", "saved-before"])
 
 
-async def test_a_removed_database_file_is_reported_not_silently_written(user: User, deck_home: DeckHome) -> None:
+async def test_a_database_file_deleted_under_the_app_is_recreated_with_every_configuration(
+        user: User, deck_home: DeckHome) -> None:
     await user.open("/")
-    await add_model(user, deck_home, "present")
-    uid = uid_of(deck_home, "present")
-    deck_home.db_path.rename(deck_home.db_path.with_suffix(".moved"))
-    await choose(user, "delete", uid)
-    user.find(marker="confirm-ok").click()
-    await user.should_see("is missing")
-    await user.should_see("present")  # the card is still there: nothing was deleted
-
+    await add_model(user, deck_home, "first", ctx_size=512)
+    await add_model(user, deck_home, "second", notes="kept too")
+    before = deck_home.rows()
+    for suffix in ("", "-wal", "-shm"):  # `rm data/modeldeck.sqlite3*`
+        deck_home.db_path.with_name(deck_home.db_path.name + suffix).unlink(missing_ok=True)
+    await user.should_see("was deleted while ModelDeck ran; it was recreated", retries=30)  # checked every second
+    await until(deck_home.db_path.exists, message="the file recreated")
+    assert deck_home.rows() == before
+    await user.open("/dashboard")  # on every page
+    await user.should_see("was deleted while ModelDeck ran; it was recreated")
+    # And it is the file written from now on.
+    await user.open("/")
+    await add_model(user, deck_home, "third")
+    assert [row["name"] for row in deck_home.rows()] == ["first", "second", "third"]
 
 
 async def test_live_updates_that_cannot_be_saved_are_shown_then_saved_when_the_database_is_back(
@@ -102,10 +109,10 @@ async def test_live_updates_that_cannot_be_saved_are_shown_then_saved_when_the_d
     try:
         os.kill(server.pid, signal.SIGKILL)
         await user.should_see("exit code -9", retries=30)  # the page shows the crash at once
-        await user.should_see(marker="database-problem", retries=30)
+        await user.should_see(marker="database-banner", retries=30)
         await user.should_see("is read-only")
         assert deck_home.row("watched")["status"] == "running"  # not written yet
     finally:
         deck_home.db_path.chmod(0o644)
     await until(lambda: deck_home.row("watched")["status"] == "error", within=10, message="written on retry")
-    await user.should_not_see(marker="database-problem", retries=30)
+    await user.should_not_see(marker="database-banner", retries=30)

@@ -52,7 +52,7 @@ class StandaloneRunner:
 
 async def launch_runner(binary: Path, models_dir: Path, port: int = 0) -> StandaloneRunner:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN,
+        sys.executable, "-m", "runner", "--host", "127.0.0.1", "--port", str(port), f"--token={TOKEN}",
         "--llama-server", str(binary), "--model-dir", str(models_dir), "--no-build",
         "--work-dir", str(models_dir.parent / "runner-work"),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE)
@@ -143,3 +143,35 @@ async def test_the_form_refuses_what_the_standalone_runner_refuses(runner: Stand
                                                 "extra_args": ["--mcp-servers-json", "{}"]}})
     assert refused.value.code == 409
     assert json.loads(refused.value.read())["reason"] == "--mcp-servers-json is not allowed: it runs programs or tools"
+
+
+async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and_why_start_and_stop_wait(
+        runner: StandaloneRunner, deck_home: DeckHome, llama_server_binary: Path) -> None:
+    async with started_app() as user:
+        await user.open("/")
+        await user.should_see("runner connected")
+        running = await start_model(user, deck_home, "away")
+        await add_model(user, deck_home, "idle", ctx_size=256)
+        idle = uid_of(deck_home, "idle")
+        runner.process.kill()  # gone without a word (its llama-servers die with it); nothing answers at its address
+        await runner.process.wait()
+        for uid, last in ((running, "running"), (idle, "stopped")):
+            with user.scope(marker=f"card-{uid}"):
+                await user.should_see("state unknown: the runner is unreachable since", retries=50)
+                await user.should_see(f"last known: {last}")
+        user.find(marker=f"stop-{running}").click()
+        await until(lambda: user.notify.contains("away cannot be stopped now: the runner is unreachable since"),
+                    message="Stop says why it cannot act")
+        user.find(marker=f"start-{idle}").click()
+        await until(lambda: user.notify.contains("idle cannot be started now: the runner is unreachable since"),
+                    message="Start says why it cannot act")
+        assert deck_home.row("away")["status"] == "running"  # nothing was guessed meanwhile
+        again = await launch_runner(llama_server_binary, deck_home.models_dir, port=runner.port)
+        try:
+            await user.should_see("runner connected", retries=100)
+            with user.scope(marker=f"card-{running}"):
+                await user.should_see("stopped")  # the runner came back without it
+                await user.should_not_see("state unknown")
+            await until(lambda: deck_home.row("away")["status"] == "stopped", message="reconciled")
+        finally:
+            await again.terminate()

@@ -12,40 +12,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from auth.session_secret import load_or_create_secret
-from db.database import open_database
-from db.model_record import ModelRecord
 from protocol.config import ModelConfig
+from tests.app.app_process import DB_NAME, ended, used_data_folder
 from tests.browser.deck_app import DeckApp
 from tests.faults import read_only_folder
 from tests.processes import gone
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
-
-DB_NAME = "modeldeck.sqlite3"
-
-
-async def used_data_folder(data_dir: Path, *models: ModelConfig) -> Path:
-    """A data folder as a first run leaves it: the migrated database (with these models), secret, sessions."""
-    async with open_database(data_dir / DB_NAME):
-        for config in models:
-            await ModelRecord.create(**ModelRecord.config_values(config))
-    load_or_create_secret(data_dir)
-    (data_dir / "sessions").mkdir(mode=0o700)
-    return data_dir
-
-
-async def ended(app: DeckApp, within: float) -> int:
-    """The app's exit code, once it has exited (it is killed, and the test fails, if not within `within` s)."""
-    process = app.process
-    assert process is not None
-    try:
-        await until(lambda: process.poll() is not None, within=within, message="ModelDeck exited")
-    except AssertionError:
-        process.kill()
-        process.wait()
-        raise AssertionError(f"ModelDeck still ran after {within} s:\n{app.output()}") from None
-    return process.returncode
 
 
 @contextmanager

@@ -3,7 +3,9 @@ screen, nothing too small to tap, readable colours. Screenshots of each in test-
 
 from __future__ import annotations
 
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.browser import DESKTOP, NARROW_PHONE, PHONE, Browser
 from tests.browser.deck_app import DeckApp
@@ -18,6 +20,28 @@ const body = getComputedStyle(document.body);
 const heading = document.querySelector('.q-page-container .text-2xl, .q-page-container .text-xl') || document.body;
 return {background: lum(body.backgroundColor), text: lum(getComputedStyle(heading).color)};
 """
+
+
+def readable(colours: dict[str, float], scheme: str) -> bool:
+    if scheme == "dark":
+        return colours["background"] < 0.25 and colours["text"] > 0.7
+    return colours["background"] > 0.75 and colours["text"] < 0.3
+
+
+def colours_for(browser: Browser, scheme: str) -> dict[str, float]:
+    """The page's colours once it has followed the device's new setting (it switches on the media query's
+    change event, a moment after the emulation changes); the last reading if it never does within 3 s."""
+    seen: dict[str, float] = {}
+
+    def settled(_: object) -> bool:
+        seen.update(browser.js(BRIGHTNESS_JS))
+        return readable(seen, scheme)
+
+    try:
+        WebDriverWait(browser.driver, 3).until(settled)
+    except TimeoutException:
+        pass
+    return seen
 
 
 def page_paths(browser: Browser, url: str) -> list[str]:
@@ -40,12 +64,10 @@ def test_every_page_fits_a_360_px_phone_with_thumb_sized_targets(browser: Browse
             for view in (NARROW_PHONE, PHONE, DESKTOP):
                 browser.device(view)
                 where = f"{path} at {view.width} px in {scheme} mode"
+                colours = colours_for(browser, scheme)
                 if view is not NARROW_PHONE:
                     browser.screenshot(f"page{path.replace('/', '-').rstrip('-') or '-models'}-{scheme}")
-                colours = browser.js(BRIGHTNESS_JS)
-                dark_page = colours["background"] < 0.25 and colours["text"] > 0.7
-                light_page = colours["background"] > 0.75 and colours["text"] < 0.3
-                if not (dark_page if scheme == "dark" else light_page):
+                if not readable(colours, scheme):
                     problems[f"{where}: colours"] = colours
                 if view is DESKTOP:
                     continue

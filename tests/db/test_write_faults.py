@@ -60,3 +60,12 @@ async def test_a_full_disk_is_a_database_write_error_and_writing_resumes_once_sp
     await write_lines(500)
     assert stored_lines(db_file) == 510  # the refused batches left nothing half-written
 
+
+
+async def test_a_write_to_a_database_file_deleted_meanwhile_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "modeldeck.sqlite3"
+    async with open_database(path):
+        await write_lines(1)
+        path.unlink()
+        with pytest.raises(DatabaseWriteError, match=f"the database file {path} is missing"):
+            await write_lines(1)

@@ -60,7 +60,7 @@ async def standalone_runner(binary: Path, tmp_path: Path, configs: list[ModelCon
     output = tmp_path / "runner.log"
     with output.open("ab") as log:
         host = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "runner", "--port", str(port), "--token", token, "--llama-server", str(binary),
+            sys.executable, "-m", "runner", "--port", str(port), f"--token={token}", "--llama-server", str(binary),
             "--model-dir", str(tmp_path / "models"), "--work-dir", str(tmp_path / "runner-work"), "--no-build",
             "--log-level", "WARNING", stdout=asyncio.subprocess.PIPE, stderr=log, cwd=ROOT, preexec_fn=limit_files)
     pids: list[int] = []

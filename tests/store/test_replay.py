@@ -19,7 +19,7 @@ from db.model_record import ModelRecord
 from protocol import ModelConfig, ModelStatus
 from protocol.link import LinkState
 from protocol.llama_server import ServerPhase
-from protocol.messages import Event, LogEvent, MetricsEvent, StatusEvent, parse_event
+from protocol.messages import Event, LogEvent, MetricsEvent, SnapshotEvent, StatusEvent, parse_event
 from runner.embedded import start_embedded_runner
 from store.actor import LOCAL_ADMIN
 from store.catalog import ModelCatalog
@@ -141,3 +141,23 @@ async def test_start_and_stop_through_a_real_runner_write_each_status_once(
 async def until_status(deck: ModelDeck, state: ModelState, status: ModelStatus) -> None:
     async with asyncio.timeout(30):
         await deck.reached(state.uid, status)
+
+
+async def test_a_pending_restart_is_shown_until_a_runner_that_never_heard_of_it_answers(db_path: Path) -> None:
+    await ModelRecord.create(**ModelRecord.config_values(ModelConfig(uid=UID, name=NAME, model_path="/m.gguf")))
+    deck = ModelDeck()
+    await deck.load()
+    feed = recorded_feed()
+    crash = next(i for i, e in enumerate(feed) if isinstance(e, StatusEvent) and e.process.restart is not None)
+    for event in feed[:crash + 1]:
+        deck.apply(event)
+    state = deck.models[UID]
+    assert state.problem == "exit code -9 · killed by signal SIGKILL · restarting in 0.5 s (attempt 1 of 3)"
+    first = feed[0]
+    assert isinstance(first, SnapshotEvent)
+    deck.apply(first.model_copy(update={"processes": []}))  # the runner restarted meanwhile: it knows nothing
+    assert (state.status, state.restart, state.problem) == (ModelStatus.ERROR, None,
+                                                            "exit code -9 · killed by signal SIGKILL")
+    await deck.journal.flush()
+    assert query(db_path, "SELECT status, exit_code, reason FROM model_config") == [
+        ("error", -9, "killed by signal SIGKILL")]

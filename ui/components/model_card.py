@@ -108,6 +108,9 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
             ui.label().bind_text_from(state, "port", lambda port: f"port {port or state.config.port or 'auto'}")
         ui.label().classes("text-sm opacity-80").bind_text_from(state, "fit", _fit_line).bind_visibility_from(
             state, "fit", bool).mark(f"fit-{uid}")
+        ui.label().classes("text-sm text-orange-10 break-words").bind_text_from(
+            state, "unknown", lambda unknown: unknown or "").bind_visibility_from(state, "unknown", bool).mark(
+            f"unknown-{uid}")  # the runner cannot be reached: the status above is only the last known one
         ui.label().classes("text-sm text-negative break-words").bind_text_from(
             state, "problem", lambda problem: problem or "").bind_visibility_from(state, "problem", bool).mark(
             f"problem-{uid}")

@@ -131,9 +131,6 @@ def register(services: Services) -> None:
             ui.label().classes("text-sm text-warning").bind_text_from(deck.link, "state", lambda s: "" if (
                 s is LinkState.CONNECTED) else f"The runner is {s}: models cannot start."
             ).bind_visibility_from(deck.link, "state", lambda s: s is not LinkState.CONNECTED)
-            ui.label().classes("text-sm text-negative").bind_text_from(
-                deck.database, "problem", lambda p: f"Live updates are not being saved: {p} (retrying)" if p else ""
-            ).bind_visibility_from(deck.database, "problem", bool).mark("database-problem")
             cards()
         deck.added.subscribe(card_added)
         deck.removed.subscribe(card_removed)
