@@ -102,14 +102,17 @@ DeckFactory = Callable[..., Awaitable[Deck]]
 
 @pytest.fixture
 async def deck(tmp_path: Path, llama_server_binary: Path) -> AsyncIterator[DeckFactory]:
-    """Factory: await deck(models={"tiny": {...config fields}}, keys=[KeySpec(...)], open_on_loopback=True)."""
+    """Factory: await deck(models={"tiny": {...config fields}}, keys=[KeySpec(...)], open_on_loopback=True,
+    model_shape={"n_embd": ...})."""
     started: list[Deck] = []
 
     async def make(models: dict[str, dict[str, Any]] | None = None, keys: list[KeySpec] | None = None, *,
                    open_on_loopback: bool = True, extra_args: tuple[str, ...] = (),
-                   revoke: tuple[str, ...] = (), expire: tuple[str, ...] = ()) -> Deck:
+                   revoke: tuple[str, ...] = (), expire: tuple[str, ...] = (),
+                   model_shape: dict[str, Any] | None = None) -> Deck:
         home = tmp_path / f"deck{len(started)}"
-        model_file = write_tiny_llama(home / "models" / "tiny.gguf", n_ctx=8192)  # room for long generations
+        # n_ctx: room for long generations; `model_shape` (write_tiny_llama's sizes) for a slower model
+        model_file = write_tiny_llama(home / "models" / "tiny.gguf", n_ctx=8192, **(model_shape or {}))
         defaults = {"model_path": str(model_file), "ctx_size": 256, "parallel": 2}
         configs = {name: ModelConfig(name=name, **{**defaults, **fields}) for name, fields in (models or {}).items()}
         plain = await seed(home, list(configs.values()), keys or [], revoke=revoke, expire=expire)

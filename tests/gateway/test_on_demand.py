@@ -17,6 +17,7 @@ from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
 
 HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
+SLOW = {"n_embd": 512, "n_ff": 1024, "n_layer": 8}  # 85 MB: 12 tokens/s on a busy 2-core machine (tiny: 1,300)
 
 
 async def test_ten_requests_to_a_stopped_model_start_exactly_one_server_and_all_succeed(deck: DeckFactory) -> None:
@@ -49,7 +50,9 @@ async def test_a_start_that_fails_answers_503_with_the_reason_the_card_shows(dec
 
 
 async def test_a_crash_mid_stream_ends_the_stream_with_an_error_event_and_the_reason(deck: DeckFactory) -> None:
-    running = await deck(models={"fragile": {"ctx_size": 4096}})
+    # A model slow enough that its answer is still being generated when the first chunk arrives: the tiny one
+    # can finish all 3000 tokens into the socket's buffers before a busy client reads the first.
+    running = await deck(models={"fragile": {"ctx_size": 4096}}, model_shape=SLOW)
     client = running.client()
     stream = await client.chat.completions.create(model="fragile", messages=HELLO, max_tokens=3000, stream=True,
                                                   temperature=0)
