@@ -53,8 +53,10 @@ async def test_cards_show_requests_in_flight_and_waiting_while_they_run(
                                                                                "max_tokens": 2}))
             await until(lambda: shown(user, f"traffic-{b}") == "1 waiting", message="b's request waits for a")
             assert shown(user, f"traffic-{a}") == "2 in flight"  # a, busy, is not evicted
-            answers = await asyncio.wait_for(asyncio.gather(*for_a, for_b), 60)
-        assert [answer.status_code for answer in answers] == [200, 200, 200]
+            for request in for_a:  # a's clients leave (on a loaded machine the answers could take minutes)
+                request.cancel()
+            answer = await asyncio.wait_for(for_b, 60)  # a is idle now: it makes room, b runs
+        assert answer.status_code == 200
         await until(lambda: shown(user, f"traffic-{a}") == "2 req/min" and shown(user, f"traffic-{b}") == "1 req/min",
                     message="requests per minute once they ended")
         await user.open("/dashboard")
