@@ -15,6 +15,7 @@ from protocol.units import format_bytes
 from store.model_state import ModelState
 from ui.components.figures import rate
 from ui.components.status_badge import StatusBadge
+from ui.components.unload_countdown import UnloadCountdown
 
 
 class CardActions(Protocol):
@@ -33,6 +34,20 @@ def _file_line(state: ModelState) -> str:
     """The file's name, and its size once the catalog has read the file (the UI itself reads no disk)."""
     name = Path(state.config.model_path).name
     return name if state.info is None else f"{name} · {format_bytes(state.info.file_size)}"
+
+
+def traffic_line(state: ModelState) -> str:
+    """The gateway's requests: `2 in flight · 3 waiting · 12 req/min`; empty when there are none."""
+    parts = [f"{state.in_flight} in flight" if state.in_flight else "",
+             f"{state.waiting} waiting" if state.waiting else "",
+             f"{state.requests_per_minute} req/min" if state.requests_per_minute else ""]
+    return " · ".join(part for part in parts if part)
+
+
+def _reason_shown(state: ModelState) -> bool:
+    """What a start waits for (the binary being built), or why ModelDeck stopped it (idle, room for another)."""
+    return bool(state.reason) and (state.status is ModelStatus.STARTING or (
+        state.status is ModelStatus.STOPPED and not state.problem))
 
 
 def _fit_line(fit: FitEstimate | None) -> str:
@@ -111,7 +126,12 @@ def model_card(state: ModelState, actions: CardActions, *, read_only: bool = Fal
             state, "blocked", bool).mark(f"blocked-{uid}")
         waiting = ui.label().classes("text-sm opacity-80 break-words").mark(f"waiting-{uid}")  # for the binary, say
         waiting.bind_text_from(state, "reason", lambda reason: reason or "").bind_visibility_from(
-            state, "reason", lambda reason: bool(reason) and state.status is ModelStatus.STARTING)
+            state, "reason", lambda _: _reason_shown(state))
+        traffic = ui.label().classes("text-sm").mark(f"traffic-{uid}")
+        for name in ("in_flight", "waiting", "requests_per_minute"):
+            traffic.bind_text_from(state, name, lambda _: traffic_line(state)).bind_visibility_from(
+                state, name, lambda _: bool(traffic_line(state)))
+        UnloadCountdown(state).classes("text-sm opacity-80").mark(f"unload-{uid}")
         with ui.row().classes("text-sm gap-x-4 gap-y-0").bind_visibility_from(state, "status",
                                                                              lambda s: s == "running"):
             ui.label().bind_text_from(state, "figures", lambda f: rate(f and f.tokens_per_second, "tok/s"))

@@ -20,6 +20,7 @@ from ui.components.model_card import model_card
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import ModelInfoDialog
 from ui.components.selection import SelectMode, download_export
+from ui.components.unload_countdown import install as install_countdown
 from ui.services import Services
 from ui.theme import TOUCH, frame
 
@@ -120,6 +121,7 @@ def empty_deck(found: ScanResult | None, allowed_dirs: Sequence[Path]) -> None:
 
 def register(services: Services) -> None:
     deck, catalog, allowed_dirs = services.deck, services.catalog, services.settings.allowed_model_dirs
+    install_countdown()
 
     @ui.page("/")
     def models_page() -> None:
