@@ -44,8 +44,9 @@ async def test_the_llama_swap_example_imports_with_its_fields_and_the_refused_mo
     assert applied.body["counts"] == {"new": 3, "change": 0, "unchanged": 0, "skip": 0, "copy": 0, "refused": 1}
     assert deck.model_names() == ["llama-3.2-3b", "nomic-embed", "qwen-coder"]
     coder = row(deck, "qwen-coder")
-    assert {key: coder[key] for key in ("model_path", "port", "ctx_size", "gpu_layers", "flash_attn", "threads", "parallel",
-                                        "cache_type_k", "cache_type_v", "family", "unload_when_idle_s")} == {
+    fields = ("model_path", "port", "ctx_size", "gpu_layers", "flash_attn", "threads", "parallel", "cache_type_k",
+              "cache_type_v", "family", "unload_when_idle_s")
+    assert {key: coder[key] for key in fields} == {
         "model_path": str(deck.models_dir / "qwen2.5-coder-7b.gguf"), "port": None, "ctx_size": 8192,
         "gpu_layers": 99, "flash_attn": 1, "threads": 8, "parallel": 2, "cache_type_k": "q8_0",
         "cache_type_v": "q8_0", "family": "llama", "unload_when_idle_s": 300}
