@@ -29,7 +29,7 @@ PAGES = (models, discover, dashboard, logs, activity, login, account, keys, user
 
 def build(settings: Settings) -> Services:
     catalog = ModelCatalog(settings.allowed_model_dirs)
-    deck = ModelDeck(catalog)
+    deck = ModelDeck(catalog, max_running=settings.max_running)
     services = Services(deck=deck, catalog=catalog,
                         gate=Gate(open=settings.open_on_loopback and is_loopback(settings.host)), settings=settings)
     app.add_middleware(SignInRequired, gate=services.gate)
@@ -39,7 +39,7 @@ def build(settings: Settings) -> Services:
     upstream = ThroughRunner(settings.runner_url, settings.runner_token or "") if settings.runner_url else (
         LocalServers())
     gateway = Gateway(deck, services.gate.keys, services.activity, open_=services.gate.open, upstream=upstream,
-                      start_timeout_s=settings.start_timeout)
+                      start_timeout_s=settings.start_timeout, queue_limit=settings.queue_limit)
     serve_first(app, gateway, api)  # /v1/, /upstream/ and keyed /api/ calls never reach NiceGUI's middlewares
     install_lifespan(app, modeldeck_lifespan(services, gateway))
     # What exists once started (NiceGUI, pydantic, the store) lives as long as the process: frozen, a full

@@ -33,6 +33,8 @@ class Settings:
     # How often the model folders are looked at for new, changed or removed files; a look at 1,000 files
     # costs a few hundredths of a second of one core (bench/discovery_scan.py).
     rescan_s: float = 5.0
+    max_running: int | None = None  # the most models running at once (None: as many as fit)
+    queue_limit: int = 64  # gateway requests that may wait for one model; more get 429
 
     @property
     def db_path(self) -> Path:
@@ -58,6 +60,25 @@ def _env(name: str) -> str | None:
 
 def _on(value: str | None, default: bool) -> bool:
     return default if value is None else value.lower() not in {"0", "false", "no", "off"}
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0, or a clear error from argparse (which also reads string defaults, the environment's,
+    through it)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def parse_settings(argv: Sequence[str] | None = None) -> Settings:
@@ -95,6 +116,11 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
                         help="seconds a gateway request waits for its model to start (MODELDECK_START_TIMEOUT)")
     parser.add_argument("--rescan-seconds", type=float, default=float(_env("RESCAN_SECONDS") or DEFAULT.rescan_s),
                         help="look at the model folders for new files this often (MODELDECK_RESCAN_SECONDS)")
+    parser.add_argument("--max-running", type=_count, default=_env("MAX_RUNNING") or "0",
+                        help="the most models running at once; an on-demand start beyond it first stops the least "
+                             "recently used idle model (MODELDECK_MAX_RUNNING; default 0: no limit but the memory)")
+    parser.add_argument("--queue-limit", type=_positive, default=_env("QUEUE_LIMIT") or str(DEFAULT.queue_limit),
+                        help="gateway requests that may wait for one model; beyond it 429 (MODELDECK_QUEUE_LIMIT)")
     args = parser.parse_args(argv)
     model_dirs = args.model_dirs or [Path(p) for p in (_env("MODEL_DIRS") or "").split(":") if p] or DEFAULT.model_dirs
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, model_dirs=tuple(model_dirs),
@@ -102,4 +128,5 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
                     runner_token=args.runner_token, open_on_loopback=args.open_on_loopback,
                     history_days=args.history_days, log_lines_per_model=args.log_lines_per_model,
                     new_database=args.new_database, start_timeout=args.start_timeout,
-                    rescan_s=max(args.rescan_seconds, 0.1))
+                    rescan_s=max(args.rescan_seconds, 0.1), max_running=args.max_running or None,
+                    queue_limit=args.queue_limit)

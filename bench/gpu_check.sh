@@ -55,7 +55,7 @@ from protocol.messages import ProcessState, StatusEvent, parse_event
 from protocol.status import ModelStatus
 from runner.embedded import start_embedded_runner
 from tests.tiny_gguf import write_tiny_llama
-from ui.components.figures import human_bytes
+from protocol.units import format_bytes
 from ui.components.model_card import placement_line
 
 BINARY, GIVEN = Path(sys.argv[1]), sys.argv[2]
@@ -95,7 +95,8 @@ async def run(label: str, config: ModelConfig, runner, session: aiohttp.ClientSe
     speeds = []
     for _ in range(COMPLETIONS):
         answer = await session.post(f"http://127.0.0.1:{state.port}/completion",
-                                    json={"prompt": "Once upon a time", "n_predict": TOKENS, "temperature": 0})
+                                    json={"prompt": "Once upon a time", "n_predict": TOKENS, "temperature": 0},
+                                    headers={"Authorization": f"Bearer {state.api_key}"})  # every server has its own key
         speeds.append((await answer.json())["timings"]["predicted_per_second"])
     await asyncio.sleep(1.5)  # one metrics interval, so the card's figures (tok/s, VRAM) are this run's
     snapshot = await (await session.get(f"{runner.url}/v1/snapshot", headers=auth)).json()
@@ -104,7 +105,7 @@ async def run(label: str, config: ModelConfig, runner, session: aiohttp.ClientSe
     print(f"-- {label} (--n-gpu-layers {config.gpu_layers})")
     print(f"   card: {process.status} · {placement_line(process.placement) or 'where: not said'} · "
           f"{figures.tokens_per_second if figures else None} tok/s (last sample) · "
-          f"RAM {human_bytes(figures and figures.rss_bytes)} · VRAM {human_bytes(figures and figures.vram_bytes)} (NVML)")
+          f"RAM {format_bytes(figures and figures.rss_bytes)} · VRAM {format_bytes(figures and figures.vram_bytes)} (NVML)")
     print(f"   llama-server's own timings: {max(speeds):.1f} tok/s best of {COMPLETIONS} x {TOKENS} tokens")
     print(f"   {nvidia_smi_view(process.pid)}")
     await session.post(f"{runner.url}/v1/stop", json={"uid": config.uid}, headers=auth)

@@ -31,7 +31,9 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
     }
 
 
-BUSY_TIMEOUT_S = 5.0
+# A write waits this long for a lock another program holds (ModelDeck's own writes never contend: Tortoise
+# serialises them on one connection), then is refused: short enough that the banner says so within 2 s.
+BUSY_TIMEOUT_S = 1.0
 
 
 class DatabaseUnavailable(Exception):

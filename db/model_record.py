@@ -29,6 +29,7 @@ class ModelRecord(Model):
     extra_args: Any = fields.JSONField(default=list)
     env: Any = fields.JSONField(default=dict)
     autostart = fields.BooleanField(default=False)
+    unload_when_idle_s = fields.IntField(null=True)
     restart_policy = fields.CharEnumField(RestartPolicy, default=RestartPolicy.NEVER)
     restart_limit = fields.IntField(default=3)
     notes = fields.TextField(default="")

@@ -158,8 +158,8 @@ def _model(model_id: str, entry: Any, macros: dict[str, str], ttl_default: int, 
         values["notes"] = "\n".join(described)
     ttl = entry.get("ttl", -1)
     ttl = ttl_default if ttl in (-1, None) else ttl
-    if isinstance(ttl, int) and ttl > 0:
-        notes.append(f"ttl {ttl} s not imported: ModelDeck has no idle unload yet")
+    if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl > 0:  # llama-swap's 0: never unloaded
+        values["unload_when_idle_s"] = ttl  # out of range: the plan refuses it with the field's message
     ignored = sorted(key for key in map(str, entry) if key in NOT_IMPORTED)
     if ignored:
         notes.append(f"not imported (ModelDeck has no such setting): {', '.join(ignored)}")

@@ -30,11 +30,13 @@ from gateway.proxy import Proxy, Reply, Upstream
 from gateway.routing import MODEL_ROUTES, MODELS_LIST, UPSTREAM_PREFIX, ModelDirectory, split_upstream
 from gateway.starts import OnDemandStarts
 from protocol.proxy import safe_path
+from settings import DEFAULT
 from store import ModelDeck, ModelState
 from store.activity import Activity, ActivityEntry
 
 log = logging.getLogger(__name__)
 
+QUEUE_LIMIT = DEFAULT.queue_limit
 BODY_MAX = 32 * 1024 * 1024  # a long conversation is far smaller; anything larger is refused before it is read
 CRASH_REASON_WAIT_S = 2.0  # how long a broken answer waits for the runner to say why the server died
 NAME_SHOWN = 64
@@ -67,11 +69,12 @@ class Call:
 
 class Gateway:
     def __init__(self, deck: ModelDeck, keys: ApiKeys, activity: Activity, *, open_: bool, upstream: Upstream,
-                 start_timeout_s: float, body_max: int = BODY_MAX, loading_every_s: float = LOADING_EVERY_S) -> None:
+                 start_timeout_s: float, queue_limit: int = QUEUE_LIMIT, body_max: int = BODY_MAX,
+                 loading_every_s: float = LOADING_EVERY_S) -> None:
         self.directory = ModelDirectory(deck)
         self.auth = KeyCheck(keys, open_=open_)
         self.starts = OnDemandStarts(deck)
-        self.admission = Admission(self.starts, start_timeout_s, loading_every_s)
+        self.admission = Admission(self.starts, start_timeout_s, loading_every_s, queue_limit)
         self.proxy = Proxy(upstream)
         self.activity = activity
         self.body_max = body_max
@@ -199,7 +202,8 @@ class Gateway:
         """OpenAI's model list (what Open WebUI asks first), with each model's status; a key sees its own models."""
         listed = [{"id": state.name, "object": "model", "owned_by": "modeldeck",
                    "created": int((state.config.created_at or datetime.now(UTC)).timestamp()),
-                   "status": state.status.value, "aliases": state.config.aliases}
+                   "status": state.status.value, "aliases": state.config.aliases, "in_flight": state.in_flight,
+                   "waiting": state.waiting}
                   for state in self.directory.deck.in_order() if caller.may_use(state)]
         body = orjson.dumps({"object": "list", "data": listed})
         await reply.start(200, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())])

@@ -23,6 +23,7 @@ NAME_MAX = 64
 # Other names a client may ask for the model by (`"model": "gpt-4o"`): plain characters that survive URLs and JSON.
 ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+@-]{0,63}")
 ALIASES_MAX = 16
+IDLE_MAX_S = 7 * 24 * 3600  # a week; longer is never in practice
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
 
@@ -115,6 +116,8 @@ class ModelConfig(BaseModel):
     extra_args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     autostart: bool = False
+    # Stopped (reason "idle") after this long with no gateway request in flight; None: never.
+    unload_when_idle_s: int | None = Field(default=None, ge=1, le=IDLE_MAX_S)
     restart_policy: RestartPolicy = RestartPolicy.NEVER
     restart_limit: int = Field(default=3, ge=0, le=100)
     notes: str = Field(default="", max_length=10_000)

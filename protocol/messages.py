@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 5): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 6): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -22,8 +22,9 @@ LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" f
 # 2: the llama-server binary's state (`server` in the snapshot, `server` events);
 # 3: GET /v1/flags; a start with a refused argument or variable gets 409;
 # 4: ProcessState.api_key, and the proxy route to a model's own server (the gateway);
-# 5: a pending restart is its own field (ProcessState.restart), no longer a note in the reason
-PROTOCOL_VERSION = 5
+# 5: a pending restart is its own field (ProcessState.restart), no longer a note in the reason;
+# 6: ModelConfig.unload_when_idle_s (the gateway's idle unload)
+PROTOCOL_VERSION = 6
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 

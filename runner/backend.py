@@ -103,10 +103,29 @@ def find_toolchain(env: Mapping[str, str] | None = None, *, system: str | None =
         gpu_render_node=render)
 
 
+def lacking(backend: LlamaBackend, tools: Toolchain) -> list[str]:
+    """What this machine lacks to build for `backend` and run the result (empty: nothing)."""
+    needs: dict[LlamaBackend, tuple[tuple[str, object], ...]] = {
+        LlamaBackend.CUDA: (("nvcc (the CUDA toolkit)", tools.nvcc),
+                            ("NVIDIA driver (nvidia-smi or libcuda.so.1)", tools.nvidia_driver)),
+        LlamaBackend.ROCM: (("hipcc", tools.hipcc), ("ROCm device (rocminfo or /dev/kfd)", tools.rocm_device)),
+        LlamaBackend.VULKAN: (("glslc", tools.glslc), ("Vulkan headers", tools.vulkan_headers),
+                              ("Vulkan loader", tools.vulkan_loader),
+                              ("GPU render node in /dev/dri", tools.gpu_render_node)),
+        LlamaBackend.METAL: (("macOS (Metal is macOS only)", tools.system == "Darwin" or None),),
+    }
+    return [what for what, have in needs.get(backend, ()) if have is None]
+
+
 def choose_backend(tools: Toolchain, forced: LlamaBackend | None = None) -> BackendChoice:
-    """The backend to build for: forced by the setting, else the first accelerator this machine can run."""
+    """The backend to build for: forced by the setting (saying what this machine lacks for it), else the first
+    accelerator this machine can run."""
     if forced is not None:
-        return BackendChoice(forced, f"{forced.value}: set by --llama-backend / MODELDECK_LLAMA_BACKEND")
+        reason = f"{forced.value}: set by --llama-backend / MODELDECK_LLAMA_BACKEND"
+        missing = lacking(forced, tools)
+        if missing:
+            reason += f", but this machine has no {', no '.join(missing)}: a build for it will fail or not run here"
+        return BackendChoice(forced, reason, tuple(missing))
     if tools.system == "Darwin":
         return BackendChoice(LlamaBackend.METAL, "metal: macOS")
     notes: list[str] = []
@@ -120,13 +139,11 @@ def choose_backend(tools: Toolchain, forced: LlamaBackend | None = None) -> Back
             return BackendChoice(LlamaBackend.ROCM, f"rocm: hipcc at {tools.hipcc} and {tools.rocm_device}")
         notes.append(f"hipcc at {tools.hipcc} but no ROCm device (no rocminfo, no /dev/kfd)")
     if tools.glslc is not None:
-        missing = [what for what, have in (("the Vulkan headers", tools.vulkan_headers),
-                                           ("the Vulkan loader", tools.vulkan_loader),
-                                           ("a GPU render node in /dev/dri", tools.gpu_render_node)) if have is None]
+        missing = lacking(LlamaBackend.VULKAN, tools)
         if not missing:
             return BackendChoice(LlamaBackend.VULKAN, f"vulkan: glslc at {tools.glslc}, the Vulkan SDK and "
                                                       f"{tools.gpu_render_node}")
-        notes.append(f"glslc at {tools.glslc} but not {', '.join(missing)}")
+        notes.append(f"glslc at {tools.glslc} but no {', no '.join(missing)}")
     why = "; ".join(notes) if notes else "no GPU toolkit found (nvcc, hipcc, glslc)"
     return BackendChoice(LlamaBackend.CPU, f"cpu: {why}", tuple(notes))
 

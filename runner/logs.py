@@ -58,6 +58,14 @@ def signal_name(returncode: int) -> str:
         return f"signal {-returncode}"
 
 
+def how_it_ended(returncode: int | None) -> str:
+    """`exit code 0`, or `ended by SIGTERM` when the signal's default action ended it (one that lands
+    before llama-server installs its handler, just as /health turns 200)."""
+    if returncode is None:
+        return "exit status unknown"
+    return f"ended by {signal_name(returncode)}" if returncode < 0 else f"exit code {returncode}"
+
+
 def exit_line(returncode: int | None, ran_s: float) -> LogLine:
     """What the runner writes when a server ends without being asked to."""
     ran = f"after running {duration(ran_s)}"

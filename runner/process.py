@@ -30,7 +30,7 @@ from protocol.status import ModelStatus
 from runner.binary import BinarySource
 from runner.flag_catalog import read_catalog
 from runner.lifeline import Lifeline
-from runner.logs import LogBuffer, duration, exit_line, exit_reason, own_line, parse_line, read_placement
+from runner.logs import LogBuffer, duration, exit_line, exit_reason, how_it_ended, own_line, parse_line, read_placement
 from runner.spawn import Child, spawn
 
 log = logging.getLogger(__name__)
@@ -387,7 +387,7 @@ class ManagedServer:
 
         def stopped(how: str) -> LogLine:
             took = duration(asyncio.get_running_loop().time() - began)
-            return own_line(f"stopped ({how}) after {took}, exit code {proc.returncode}",
+            return own_line(f"stopped ({how}) after {took}, {how_it_ended(proc.returncode)}",
                             "I" if how == "SIGTERM" else "W")
 
         proc.send_signal(signal.SIGTERM)  # the server alone: its process group is the lifeline's

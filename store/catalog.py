@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
 from nicegui import Event, binding
@@ -64,8 +64,10 @@ class _CacheIgnoringWriteFailures(TortoiseScanCache):
 
 
 class ModelCatalog:
-    def __init__(self, allowed_dirs: Sequence[Path]) -> None:
+    def __init__(self, allowed_dirs: Sequence[Path], memory: Callable[[], FreeMemory] = free_memory) -> None:
+        """`memory`: how much is free now (the machine's; a test may give a smaller machine's)."""
         self.allowed_dirs = tuple(allowed_dirs)
+        self.memory = memory
         self.progress = ScanProgress()
         self.result: ScanResult | None = None
         self.scanned: Event[[]] = Event()
@@ -125,11 +127,11 @@ class ModelCatalog:
         info = await self.info(config.model_path)
         if info is None or info.is_mmproj:
             return None
-        return estimate_fit(config, info, free or await asyncio.to_thread(free_memory))
+        return estimate_fit(config, info, free or await asyncio.to_thread(self.memory))
 
     async def descriptions(self, configs: Sequence[ModelConfig]) -> list[Description]:
         """Each configuration's metadata and fit estimate (after a save, a scan, or before a start)."""
-        free = await asyncio.to_thread(free_memory)  # one reading for them all, not one per model
+        free = await asyncio.to_thread(self.memory)  # one reading for them all, not one per model
         return [(await self.info(config.model_path), await self.fit(config, free)) for config in configs]
 
 

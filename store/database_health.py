@@ -32,6 +32,7 @@ class DatabaseHealth:
 
     problem: str | None = None  # why writes are refused right now
     notice: str | None = None  # what the app did about its database that a person should know
+    dropped: int = 0  # live updates that gave way to newer ones while writes were refused (the journal's bounds)
 
     def outcome(self, refusal: DatabaseWriteError | None) -> None:
         self.problem = None if refusal is None else str(refusal)

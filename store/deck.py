@@ -16,7 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from nicegui import Event, binding
 from pydantic import ValidationError
@@ -33,17 +33,18 @@ from protocol.link import LinkState
 from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
 from protocol.messages import Event as RunnerEvent
 from protocol.names import unique_name
+from protocol.units import format_duration
 from protocol.versions import VersionAction
 from store import audit, versions
 from store.actor import SYSTEM, Actor
 from store.catalog import ModelCatalog
-from store.database_health import DatabaseHealth
 from store.errors import Conflict, NotAllowed, NotFound, NotReady, NotSaved, RestartNeeded, StoreError
 from store.importing import ImportPlan, OnConflict, plan_import
 from store.journal import Journal
 from store.llama_server import LlamaServer
 from store.model_state import ModelState, StatusChange
 from store.monitor import Monitor
+from store.request_rates import RECOUNT_EVERY_S, RequestRates
 from store.runner_control import NoRunner, RunnerControl
 
 log = logging.getLogger(__name__)
@@ -99,12 +100,14 @@ class BulkResult:
 
 
 class ModelDeck:
-    def __init__(self, catalog: ModelCatalog | None = None, journal: Journal | None = None) -> None:
+    def __init__(self, catalog: ModelCatalog | None = None, journal: Journal | None = None, *,
+                 max_running: int | None = None) -> None:
         self.models: dict[str, ModelState] = {}
+        self.max_running = max_running  # the most models ModelDeck runs at once of its own accord (None: no limit)
         self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
         self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.journal = journal or Journal()
-        self.database = DatabaseHealth()  # every write's outcome, once the lifespan reports them to it
+        self.database = self.journal.health  # every write's outcome, once the lifespan reports them to it
         self.runner: RunnerControl = NoRunner()  # until linked_runner joins a runner
         self.link = RunnerLink(server=LlamaServer(lambda: self.runner))
         self.monitor = Monitor()  # host figures and totals, for the dashboard
@@ -119,6 +122,12 @@ class ModelDeck:
         self._figures_due: dict[str, MetricsSample] = {}
         # Configuration changes one at a time: a check (name free, not changed since read) holds until its write.
         self._config_writes = asyncio.Lock()
+        self._stop_reasons: dict[str, str] = {}  # uid -> why ModelDeck stopped it, for its `stopped`
+        self._idle_timers: dict[str, asyncio.TimerHandle] = {}
+        self._unloading: set[asyncio.Task[None]] = set()
+        self._on_change: list[asyncio.Future[None]] = []
+        self.rates = RequestRates()
+        self._recount: asyncio.TimerHandle | None = None
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -187,6 +196,23 @@ class ModelDeck:
         finally:
             waiters[:] = [(wanted, waiting) for wanted, waiting in waiters if waiting is not future]
 
+    async def changed(self) -> None:
+        """Wait for the next change that may make room: any model's status, or its last request ending (or
+        leaving the queue). Check what you wait for first, then call this without an await between."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._on_change.append(future)
+        try:
+            await future
+        finally:
+            if future in self._on_change:
+                self._on_change.remove(future)
+
+    def _wake_on_change(self) -> None:
+        waiting, self._on_change = self._on_change, []
+        for future in waiting:
+            if not future.done():
+                future.set_result(None)
+
     # ---- configuration actions -------------------------------------------------------------
 
     async def save(self, config: ModelConfig, *, actor: Actor, expected: datetime | None = None) -> ModelState:
@@ -233,8 +259,10 @@ class ModelDeck:
             self.models[saved.uid] = state
             self.added.emit(state)
         else:
-            state.config = saved
+            idle_before, state.config = state.config.unload_when_idle_s, saved
             self._check_launch(state)
+            if saved.unload_when_idle_s != idle_before:
+                self._arm_idle(state)  # the new idle time counts from now
         return state
 
     async def duplicate(self, uid: str, *, actor: Actor) -> ModelState:
@@ -261,6 +289,8 @@ class ModelDeck:
             except DatabaseWriteError as exc:
                 raise NotSaved(f"{state.name} was not deleted: {exc}") from exc
             del self.models[uid]
+            self._disarm_idle(state)
+            self.rates.forget(uid)
         for _, waiting in self._waiters.pop(uid, []):
             waiting.set_exception(StoreError(f"{state.name} was deleted"))
         self.removed.emit(uid)
@@ -453,18 +483,38 @@ class ModelDeck:
                 raise MayNotFit(state.name, state.fit)
         await self._command(state, ModelStatus.STARTING, lambda: self.runner.start(state.config), actor)
 
-    async def stop(self, uid: str, *, actor: Actor) -> None:
+    async def fits(self, uid: str) -> bool:
+        """Whether the model may fit in the memory free now, by the estimate (True when there is none)."""
+        await self.describe(uid)
+        fit = self.get(uid).fit
+        return fit is None or fit.fits
+
+    async def stop(self, uid: str, *, actor: Actor, why: str | None = None) -> None:
+        """Ask the runner to stop a model. `why`, when ModelDeck stops it of its own accord (idle, evicted), is
+        said in the audit line and the model's log, and is the reason its card shows once it has stopped."""
         _require_admin(actor, "stop models")
         state = self.get(uid)
         if not state.status.can_stop:
             raise Conflict(f"{state.name} is not running")
         self._require_link(state, "stopped")
-        await self._command(state, ModelStatus.STOPPING, lambda: self.runner.stop(uid), actor)
+        if why is not None:
+            self._stop_reasons[uid] = why
+            self._logs_arrived(uid, [LogLine(at=datetime.now(UTC), level="I", text=f"ModelDeck: stopping it: {why}")])
+        await self._command(state, ModelStatus.STOPPING, lambda: self.runner.stop(uid), actor, why)
+
+    def active(self) -> list[ModelState]:
+        """The models that hold a server or are getting or losing one: what counts toward `max_running`."""
+        return [state for state in self.models.values() if state.status.is_active]
 
     async def autostart(self) -> None:
-        """Start every model marked autostart that is not already running (configured so: no fit question)."""
+        """Start every model marked autostart that is not already running (configured so: no fit question), as
+        many as `max_running` allows: they count toward it like any other."""
         for state in self.in_order():
             if state.config.autostart and state.status.can_start:
+                if self.max_running is not None and len(self.active()) >= self.max_running:
+                    log.warning("autostart: %s not started: at most %d models run at once", state.name,
+                                self.max_running)
+                    continue
                 try:
                     await self.start(state.uid, actor=SYSTEM, anyway=True)
                 except StoreError as exc:
@@ -484,7 +534,7 @@ class ModelDeck:
         return state
 
     async def _command(self, state: ModelState, pending: ModelStatus,
-                       send: Callable[[], Awaitable[CommandReply]], actor: Actor) -> None:
+                       send: Callable[[], Awaitable[CommandReply]], actor: Actor, why: str | None = None) -> None:
         """Show `pending` before any await (a second click is refused), write the audit line, send the command;
         the journal keeps `pending` once the audit line is written. A refusal puts back what was."""
         before = StatusChange.shown_by(state)
@@ -493,7 +543,8 @@ class ModelDeck:
         self._guessed[state.uid] = before
         try:
             async with writing():
-                await audit.record(actor, f"model.{pending.value}", state.name, f"uid {state.uid}")
+                await audit.record(actor, f"model.{pending.value}", state.name,
+                                   f"uid {state.uid}" + (f" · {why}" if why else ""))
         except DatabaseWriteError as exc:
             self._put_back(state, persist=False)
             done = "started" if pending is ModelStatus.STARTING else "stopped"
@@ -507,6 +558,7 @@ class ModelDeck:
         self._guessed.pop(state.uid, None)  # accepted: what follows is the runner's to say
 
     def _put_back(self, state: ModelState, *, persist: bool = True) -> None:
+        self._stop_reasons.pop(state.uid, None)
         before = self._guessed.pop(state.uid, None)
         if before is not None:
             self._transition(state, before, persist=persist)
@@ -535,12 +587,17 @@ class ModelDeck:
         if persist:
             self.journal.status(state.uid, change)
         if change.status is not before.status:
-            if change.status is not ModelStatus.RUNNING:
+            if change.status is ModelStatus.RUNNING:
+                state.last_used = datetime.now(UTC)
+                self._arm_idle(state)
+            else:
                 state.figures = None
+                self._disarm_idle(state)
             self.monitor.recount(self.models.values())
             if change.status is ModelStatus.ERROR:
                 self.failed.emit(state)
             self._wake_waiters(state)
+            self._wake_on_change()
         return True
 
     def _wake_waiters(self, state: ModelState) -> None:
@@ -567,6 +624,85 @@ class ModelDeck:
     def _unknown(self, status: ModelStatus) -> str | None:
         problem = self.link.problem
         return None if problem is None else f"state unknown: {problem}; last known: {status}"
+
+    # ---- the gateway's traffic ---------------------------------------------------------------
+
+    def request_queued(self, uid: str) -> None:
+        """A request waits for the model to start (or for room to start it)."""
+        state = self.get(uid)
+        state.waiting += 1
+
+    def request_unqueued(self, uid: str) -> None:
+        """A waiting request left without being admitted (its client went, or the start failed)."""
+        state = self.models.get(uid)
+        if state is not None:
+            state.waiting -= 1
+            if not state.waiting:
+                self._wake_on_change()  # nobody waits for it any more: it may be evicted
+
+    def request_admitted(self, uid: str, *, queued: bool) -> None:
+        """A request is forwarded to the model's server: in flight until `request_ended`. While one is, the model
+        is never evicted nor unloaded."""
+        state = self.get(uid)
+        if queued:
+            state.waiting -= 1
+        state.in_flight += 1  # while it is, the model is no candidate: its last use is when its last request ended
+        self._disarm_idle(state)
+
+    def request_ended(self, uid: str) -> None:
+        state = self.models.get(uid)
+        if state is None:
+            return
+        loop = asyncio.get_running_loop()
+        self.rates.ended(uid, loop.time())
+        if self._recount is None:
+            self._recount = loop.call_later(RECOUNT_EVERY_S, self._recount_rates)
+        state.in_flight -= 1
+        state.last_used = datetime.now(UTC)
+        if not state.in_flight:
+            self._arm_idle(state)
+            self._wake_on_change()
+
+    def _recount_rates(self) -> None:
+        loop = asyncio.get_running_loop()
+        for uid, count in self.rates.recount(loop.time()).items():
+            state = self.models.get(uid)
+            if state is not None and state.requests_per_minute != count:
+                state.requests_per_minute = count
+        self._recount = loop.call_later(RECOUNT_EVERY_S, self._recount_rates) if self.rates else None
+
+    def _arm_idle(self, state: ModelState) -> None:
+        """Count down to unloading a running model with nothing in flight, if its configuration says so."""
+        self._disarm_idle(state)
+        idle_s = state.config.unload_when_idle_s
+        if idle_s is None or state.status is not ModelStatus.RUNNING or state.in_flight:
+            return
+        state.unload_at = datetime.now(UTC) + timedelta(seconds=idle_s)
+        self._idle_timers[state.uid] = asyncio.get_running_loop().call_later(idle_s, self._idle_over, state.uid)
+
+    def _disarm_idle(self, state: ModelState) -> None:
+        timer = self._idle_timers.pop(state.uid, None)
+        if timer is not None:
+            timer.cancel()
+        if state.unload_at is not None:
+            state.unload_at = None
+
+    def _idle_over(self, uid: str) -> None:
+        self._idle_timers.pop(uid, None)
+        state = self.models.get(uid)
+        if state is None or state.status is not ModelStatus.RUNNING or state.in_flight or state.waiting:
+            return
+        idle_s = state.config.unload_when_idle_s
+        task = asyncio.create_task(self._unload(uid, f"idle: no request for {format_duration(idle_s)}"),
+                                   name=f"unload {state.name}")
+        self._unloading.add(task)
+        task.add_done_callback(self._unloading.discard)
+
+    async def _unload(self, uid: str, why: str) -> None:
+        try:
+            await self.stop(uid, actor=SYSTEM, why=why)
+        except StoreError as exc:  # deleted meanwhile, or the runner refused: the card says so
+            log.warning("idle unload: %s", exc)
 
     # ---- what the runner reports (the live feed calls `apply` for each event, in order) ---------
 
@@ -611,6 +747,9 @@ class ModelDeck:
         self._guessed.pop(process.uid, None)
         change = StatusChange(process.status, process.exit_code, process.reason, tuple(process.last_lines),
                               process.restart)
+        if process.status is not ModelStatus.STOPPING and (why := self._stop_reasons.pop(process.uid, None)):
+            if change.status is ModelStatus.STOPPED and change.reason is None:
+                change = replace(change, reason=why)  # the runner stopped it as asked; ModelDeck says why it asked
         if not self._transition(state, change, resync=resync):
             return
         state.port, state.pid, state.placement = process.port, process.pid, process.placement

@@ -6,6 +6,7 @@ Only the deck (store/deck.py) assigns these fields; everything else reads them o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from nicegui import binding
 
@@ -34,6 +35,12 @@ class ModelState:
     figures: MetricsSample | None = None  # the latest sample, replaced whole: one update per sample
     placement: Placement | None = None  # where the running server put the model (CPU, GPUs and layers)
     unknown: str | None = None  # while the runner cannot be reached: that the status shown is only the last known
+    # The gateway's traffic (docs/gateway.md, "Queueing and eviction"):
+    in_flight: int = 0  # requests forwarded to its server and not yet answered
+    waiting: int = 0  # requests waiting for it to start, or for room to start it
+    last_used: datetime | None = None  # when its last request ended, or when it began to run: for LRU
+    unload_at: datetime | None = None  # when it unloads unless a request comes (idle unload); None: not counting
+    requests_per_minute: int = 0  # requests that ended in the last minute
 
     @property
     def uid(self) -> str:
@@ -61,9 +68,12 @@ class StatusChange:
 
     @property
     def problem(self) -> str | None:
-        """Exit code, reason and a pending restart in one line; None when there is none of them, or while
-        starting (a starting model's reason says what it waits for)."""
+        """Exit code, reason and a pending restart in one line; None when there is none of them, while starting
+        (a starting model's reason says what it waits for), and for a stop without an exit code (its reason says
+        why ModelDeck stopped it: idle, or room for another model)."""
         if self.status is ModelStatus.STARTING or (self.exit_code is None and not self.reason):
+            return None
+        if self.status is ModelStatus.STOPPED and self.exit_code is None:
             return None
         code = "" if self.exit_code is None else f"exit code {self.exit_code}"
         return " · ".join(part for part in (code, self.reason, self.restart and self.restart.note) if part)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from db.database import open_database
 from protocol.flags import FlagCatalog
 from tests import simulation
+from tests.faults import SmallFilesystem, small_filesystem
 from tests.tiny_gguf import write_tiny_llama
 
 
@@ -43,3 +45,18 @@ def tiny_model(tmp_path: Path) -> Callable[..., Path]:
 def fresh_app() -> None:
     """NiceGUI's `user` fixture runs main.py on the app NiceGUI made, with NiceGUI's own lifespan."""
     simulation.fresh_app()
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[SmallFilesystem]:
+    """A tmpfs of a few MiB (tests/faults.py) to fill and free; skips where mounting is not allowed."""
+    with small_filesystem(tmp_path / "small") as fs:
+        yield fs
+
+
+@pytest.fixture
+async def db_on_small_fs(small_fs: SmallFilesystem) -> AsyncIterator[Path]:
+    """The app's database, open, on `small_fs`."""
+    path = small_fs.path / "modeldeck.sqlite3"
+    async with open_database(path):
+        yield path

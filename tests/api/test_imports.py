@@ -38,24 +38,25 @@ async def test_the_llama_swap_example_imports_with_its_fields_and_the_refused_mo
     assert {name: model["outcome"] for name, model in models.items()} == {
         "qwen-coder": "new", "llama-3.2-3b": "new", "nomic-embed": "new", "gemma-from-hf": "refused"}
     assert "-hf (--hf-repo) is not allowed: it downloads models or files" in models["gemma-from-hf"]["reason"]
-    assert any("ttl 300 s" in note for note in models["qwen-coder"]["notes"])
 
     applied = await deck.call("POST", "/api/import", data=text)  # no content type: told apart by its content
     assert applied.status == 200 and applied.body["applied"] is True
     assert applied.body["counts"] == {"new": 3, "change": 0, "unchanged": 0, "skip": 0, "copy": 0, "refused": 1}
     assert deck.model_names() == ["llama-3.2-3b", "nomic-embed", "qwen-coder"]
     coder = row(deck, "qwen-coder")
-    assert {key: coder[key] for key in ("model_path", "port", "ctx_size", "gpu_layers", "flash_attn", "threads",
-                                        "parallel", "cache_type_k", "cache_type_v", "family")} == {
+    fields = ("model_path", "port", "ctx_size", "gpu_layers", "flash_attn", "threads", "parallel", "cache_type_k",
+              "cache_type_v", "family", "unload_when_idle_s")
+    assert {key: coder[key] for key in fields} == {
         "model_path": str(deck.models_dir / "qwen2.5-coder-7b.gguf"), "port": None, "ctx_size": 8192,
         "gpu_layers": 99, "flash_attn": 1, "threads": 8, "parallel": 2, "cache_type_k": "q8_0",
-        "cache_type_v": "q8_0", "family": "llama"}
+        "cache_type_v": "q8_0", "family": "llama", "unload_when_idle_s": 300}
     assert coder["aliases"] == ["gpt-4o-mini", "coder"]
     assert coder["extra_args"] == ["--temp", "0.2", "--top-k", "40", "--jinja"]
     assert coder["env"] == {"CUDA_VISIBLE_DEVICES": "0"}
     assert coder["notes"] == "Qwen2.5 Coder 7B\nCode completion for the IDE"
     small = row(deck, "llama-3.2-3b")
     assert (small["ctx_size"], small["batch_size"], small["aliases"]) == (4096, 512, [])
+    assert small["unload_when_idle_s"] == 600  # globalTTL
     assert row(deck, "nomic-embed")["extra_args"] == ["--embedding", "--pooling", "mean", "-ub", "2048"]
     lines = deck.rows("SELECT target, detail FROM audit_log WHERE action = 'model.import' ORDER BY target")
     assert [line["target"] for line in lines] == ["llama-3.2-3b", "nomic-embed", "qwen-coder"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
+from datetime import UTC, datetime
 
 from nicegui import ui
 from nicegui.testing import User
@@ -53,6 +56,12 @@ def card_of(user: User, uid: str) -> ModelCard:
     return next(iter(user.find(kind=ModelCard, marker=f"card-{uid}").elements))
 
 
+def card_line(user: User, uid: str, kind: str) -> str:
+    """One line of a card's face (`traffic`, `unload`, `waiting`, `problem`...), the text the browser shows;
+    empty while the card leaves that line out."""
+    return str(card_of(user, uid).face[kind])
+
+
 def tap(user: User, uid: str, action: str) -> None:
     """Tap the card's button (`start`, `stop`) or one of its menu's items, as the card offers it now: the card
     is one element rendered in the browser, so the tap is the event its button or item sends."""
@@ -74,3 +83,10 @@ async def open_flag_list(user: User, which: str = "flags") -> None:
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
+
+
+def count(home: DeckHome, table: str, since: datetime, up_to: datetime | None = None) -> int:
+    """Rows of `table` about what happened after `since` (and before `up_to`)."""
+    with closing(sqlite3.connect(home.db_path)) as db:
+        return int(db.execute(f"SELECT count(*) FROM {table} WHERE at > ? AND at < ?",
+                              (str(since), str(up_to or datetime.max.replace(tzinfo=UTC)))).fetchone()[0])

@@ -35,6 +35,7 @@ async def submit(user: User, deck_home: DeckHome, **values: object) -> None:
     ("port", 80, "greater than or equal to 1024"),
     ("parallel", 0, "greater than or equal to 1"),
     ("batch_size", 1.5, "valid integer"),
+    ("unload_when_idle_s", 0, "greater than or equal to 1"),
     ("extra_args", "--host 0.0.0.0", "--host is not allowed: ModelDeck sets it itself"),
     ("extra_args", "--port=9000", "--port is not allowed: ModelDeck sets it itself"),
     ("extra_args", "-m other.gguf", "-m (--model) is not allowed: ModelDeck sets it itself"),

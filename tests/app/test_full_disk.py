@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, start_model, tap, uid_of
+from tests.app.helpers import add_model, count, start_model, tap, uid_of
 from tests.faults import SmallFilesystem, small_filesystem
 from tests.processes import llama_servers
 from tests.simulation import started_app
@@ -27,13 +25,6 @@ def full_disk_home(deck_home: DeckHome) -> Iterator[SmallFilesystem]:
     """The app's data folder is a small filesystem of its own (the model folder stays where it is)."""
     with small_filesystem(deck_home.data_dir, 8 * 1024 * 1024) as fs:
         yield fs
-
-
-def count(home: DeckHome, table: str, since: datetime, until: datetime | None = None) -> int:
-    """Rows of `table` about what happened after `since` (and before `until`)."""
-    with closing(sqlite3.connect(home.db_path)) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table} WHERE at > ? AND at < ?",
-                              (str(since), str(until or datetime.max.replace(tzinfo=UTC)))).fetchone()[0])
 
 
 async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_once_freed(

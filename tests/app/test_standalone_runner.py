@@ -88,7 +88,7 @@ async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwh
     assert deck_home.row("changed")["status"] == "running"  # stale until a dashboard reconnects
     async with started_app() as user:
         await user.open("/")
-        await user.should_see("runner connected")
+        await user.should_see("runner connected", retries=100)  # another process: slower on a loaded machine
         await until(lambda: deck_home.row("changed")["status"] == "stopped", message="the snapshot repaired it")
         assert deck_home.row("kept")["status"] == "running"
         await user.should_see("running")
@@ -99,7 +99,7 @@ async def test_a_runner_restart_shows_reconnecting_then_the_truth(runner: Standa
                                                                   llama_server_binary: Path) -> None:
     async with started_app() as user:
         await user.open("/")
-        await user.should_see("runner connected")
+        await user.should_see("runner connected", retries=100)  # another process: slower on a loaded machine
         await add_model(user, deck_home, "orphan", ctx_size=256)
         tap(user, uid_of(deck_home, 'orphan'), "start")
         await until(lambda: deck_home.row("orphan")["status"] == "running", within=20)
@@ -117,7 +117,7 @@ async def test_a_runner_restart_shows_reconnecting_then_the_truth(runner: Standa
 async def test_a_deleted_model_leaves_the_runner_too(runner: StandaloneRunner, deck_home: DeckHome) -> None:
     async with started_app() as user:
         await user.open("/")
-        await user.should_see("runner connected")
+        await user.should_see("runner connected", retries=100)  # another process: slower on a loaded machine
         uid = await start_model(user, deck_home, "brief")
         await stop_model(user, deck_home, "brief")
         assert uid in runner.snapshot_uids()
@@ -149,7 +149,7 @@ async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and
         runner: StandaloneRunner, deck_home: DeckHome, llama_server_binary: Path) -> None:
     async with started_app() as user:
         await user.open("/")
-        await user.should_see("runner connected")
+        await user.should_see("runner connected", retries=100)  # another process: slower on a loaded machine
         running = await start_model(user, deck_home, "away")
         await add_model(user, deck_home, "idle", ctx_size=256)
         idle = uid_of(deck_home, "idle")

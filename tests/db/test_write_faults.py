@@ -5,7 +5,6 @@ writing works again once space is freed."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,22 +14,9 @@ import pytest
 from db.database import open_database
 from db.log_record import insert_log_lines
 from db.writes import DatabaseWriteError, writing
-from tests.faults import SmallFilesystem, small_filesystem
+from tests.faults import SmallFilesystem
 
 UID = "f" * 32
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[SmallFilesystem]:
-    with small_filesystem(tmp_path / "small") as fs:
-        yield fs
-
-
-@pytest.fixture
-async def db_file(small_fs: SmallFilesystem) -> AsyncIterator[Path]:
-    path = small_fs.path / "modeldeck.sqlite3"
-    async with open_database(path):
-        yield path
 
 
 async def write_lines(count: int, text: str = "x" * 1000) -> None:
@@ -46,7 +32,7 @@ def stored_lines(path: Path) -> int:
 
 
 async def test_a_full_disk_is_a_database_write_error_and_writing_resumes_once_space_is_freed(
-        small_fs: SmallFilesystem, db_file: Path) -> None:
+        small_fs: SmallFilesystem, db_on_small_fs: Path) -> None:
     await write_lines(10)
     small_fs.fill()
     assert small_fs.full
@@ -58,7 +44,7 @@ async def test_a_full_disk_is_a_database_write_error_and_writing_resumes_once_sp
 
     small_fs.free()
     await write_lines(500)
-    assert stored_lines(db_file) == 510  # the refused batches left nothing half-written
+    assert stored_lines(db_on_small_fs) == 510  # the refused batches left nothing half-written
 
 
 

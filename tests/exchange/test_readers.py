@@ -36,15 +36,15 @@ def test_the_llama_swap_example_expands_its_macros_into_fields(flag_catalog: Fla
         "gpu_layers": "99", "flash_attn": True, "threads": "8", "parallel": "2", "cache_type_k": "q8_0",
         "cache_type_v": "q8_0", "extra_args": ["--temp", "0.2", "--top-k", "40", "--jinja"],
         "aliases": ["gpt-4o-mini", "coder"], "env": {"CUDA_VISIBLE_DEVICES": "0"},
-        "notes": "Qwen2.5 Coder 7B\nCode completion for the IDE"}
+        "notes": "Qwen2.5 Coder 7B\nCode completion for the IDE", "unload_when_idle_s": 300}
     assert any("--host 127.0.0.1 left out" in note for note in coder.notes)
     assert any("--metrics left out" in note for note in coder.notes)
-    assert any("ttl 300 s" in note for note in coder.notes)
     small = models["llama-3.2-3b"]
     assert (small.values["ctx_size"], small.values["batch_size"]) == ("4096", "512")  # its own macro wins
     assert small.values["aliases"] == ["llama-3.2-3b"]  # ${MODEL_ID}; the plan drops an alias that is the name
-    assert any("ttl 600 s" in note for note in small.notes)  # globalTTL
+    assert small.values["unload_when_idle_s"] == 600  # globalTTL
     embed = models["nomic-embed"]
+    assert "unload_when_idle_s" not in embed.values  # ttl 0: llama-swap never unloads it
     assert embed.values["extra_args"] == ["--embedding", "--pooling", "mean", "-ub", "2048"]
     assert any("unlisted" in note for note in embed.notes)
     assert models["gemma-from-hf"].values["extra_args"] == ["-hf", "ggml-org/gemma-3-1b-it-GGUF:Q4_K_M"]

@@ -32,6 +32,7 @@ from runner.embedded import start_embedded_runner
 from store import ModelDeck
 from store.activity import Activity
 from store.actor import LOCAL_ADMIN
+from store.catalog import ModelCatalog
 from store.runner_link import linked_runner
 from tests.browser.deck_app import DeckApp, free_port
 from tests.processes import llama_servers as model_servers
@@ -156,12 +157,13 @@ class InProcess:
 
 
 @asynccontextmanager
-async def in_process(tmp_path: Path, binary: Path, configs: list[ModelConfig], **options: Any
-                     ) -> AsyncIterator[InProcess]:
-    """For what needs the gateway's own knobs (options of Gateway, such as loading_every_s) or its objects."""
+async def in_process(tmp_path: Path, binary: Path, configs: list[ModelConfig], *,
+                     catalog: ModelCatalog | None = None, **options: Any) -> AsyncIterator[InProcess]:
+    """For what needs the gateway's own knobs (options of Gateway, such as loading_every_s), the deck's catalog,
+    or their objects."""
     await seed(tmp_path, configs, [])
     models_dir = Path(configs[0].model_path).parent if configs else tmp_path
-    deck = ModelDeck()
+    deck = ModelDeck(catalog)
     async with open_database(tmp_path / "data" / "modeldeck.sqlite3"), deck.journal.writing_behind():
         await deck.load()
         runner = await start_embedded_runner(llama_server=binary, model_dirs=[models_dir], allow_build=False)

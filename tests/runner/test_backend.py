@@ -3,13 +3,21 @@ named nvcc, nvidia-smi, hipcc... on a PATH of the test's own, nothing of the bui
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from protocol.llama_server import LlamaBackend
 from runner.backend import Places, backend_build, choose_backend, find_toolchain
 from runner.llama_build import SDIST_VERSION, plan_build
+from tests.runner.standalone import ROOT
+from tests.waiting import eventually
 
 
 class Machine:
@@ -100,7 +108,7 @@ def test_vulkan_needs_glslc_its_sdk_and_a_gpu(machine: Machine) -> None:
     machine.file(machine.include / "vulkan" / "vulkan.h")
     machine.file(machine.lib / "libvulkan.so.1")
     tools = find_toolchain(machine.env, system="Linux", places=machine.places)
-    assert "not a GPU render node" in choose_backend(tools).reason  # else it would run on a software renderer
+    assert "no GPU render node" in choose_backend(tools).reason  # else it would run on a software renderer
     machine.file(machine.dev / "dri" / "renderD128")
     assert machine.backend() is LlamaBackend.VULKAN
 
@@ -117,6 +125,49 @@ def test_the_setting_forces_a_backend(machine: Machine) -> None:
     machine.tool("nvidia-smi")
     assert machine.backend(forced=LlamaBackend.CPU) is LlamaBackend.CPU
     assert machine.backend(forced=LlamaBackend.VULKAN) is LlamaBackend.VULKAN
+
+
+def test_a_forced_backend_the_machine_lacks_says_what_is_missing(machine: Machine) -> None:
+    machine.tool("nvcc")
+    tools = find_toolchain(machine.env, system="Linux", places=machine.places)
+    assert choose_backend(tools, LlamaBackend.CUDA).reason == (
+        "cuda: set by --llama-backend / MODELDECK_LLAMA_BACKEND, but this machine has no NVIDIA driver (nvidia-smi "
+        "or libcuda.so.1): a build for it will fail or not run here")
+    machine.tool("nvidia-smi")
+    tools = find_toolchain(machine.env, system="Linux", places=machine.places)
+    assert choose_backend(tools, LlamaBackend.CUDA).reason == "cuda: set by --llama-backend / MODELDECK_LLAMA_BACKEND"
+
+
+async def test_a_runner_started_with_the_setting_says_what_it_would_build_and_why(tmp_path: Path) -> None:
+    """`python -m runner --llama-backend metal` on Linux, nothing to run and building off: the backend it
+    reports (the About panel's) says the setting chose it and what is missing, before building anything."""
+    env = {**os.environ, "PATH": "/usr/bin:/bin", "MODELDECK_CACHE": str(tmp_path / "cache")}
+    env.pop("MODELDECK_LLAMA_SERVER", None)
+    runner = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "runner", "--port", "0", "--token=t", "--no-build", "--llama-backend", "metal",
+        "--work-dir", str(tmp_path / "work"), "--log-level", "WARNING", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        assert runner.stdout is not None
+        url = (await asyncio.wait_for(runner.stdout.readline(), 20)).decode().split()[-1]
+        async with aiohttp.ClientSession(headers={"Authorization": "Bearer t"}) as session:
+            async def server() -> dict[str, Any]:
+                async with session.get(f"{url}/v1/snapshot") as response:
+                    return dict((await response.json())["server"])
+
+            await eventually(lambda: _failed(server), within=20, message="the runner gave up on finding llama-server")
+            info = await server()
+    finally:
+        runner.terminate()
+        await runner.wait()
+    assert info["backend"] == "metal"
+    assert info["backend_reason"] == ("metal: set by --llama-backend / MODELDECK_LLAMA_BACKEND, but this machine has "
+                                      "no macOS (Metal is macOS only): a build for it will fail or not run here")
+    assert "building is off" in info["reason"]
+
+
+async def _failed(server: Callable[[], Awaitable[dict[str, Any]]]) -> bool:
+    return (await server())["phase"] == "failed"
 
 
 def test_a_cuda_build_is_for_this_gpu_only_and_cached_apart(machine: Machine) -> None:

@@ -181,6 +181,27 @@ async def test_a_broken_source_fails_with_its_reason_and_the_runner_keeps_servin
         assert status == 200 and snapshot["server"]["phase"] == "failed"
 
 
+async def test_a_start_after_a_failed_build_builds_again_and_runs(
+        source: Callable[..., Path], llama_server_binary: Path, model_config: Callable[..., ModelConfig],
+        tmp_path: Path) -> None:
+    """The README's promise: fix what broke the build (here: the source), press Start again, and it builds."""
+    source(broken=True)
+    async with serving(None, tmp_path) as runner:
+        feed = await runner.feed()
+        await _server_phase(feed, ServerPhase.FAILED)
+        config = model_config()
+        assert (await runner.start(config))["accepted"] is True
+        await feed.status(config.uid, ModelStatus.ERROR, within=60)  # built again, failed again: the same source
+
+        source(real_server=llama_server_binary)  # fixed
+        assert (await runner.start(config))["accepted"] is True
+        await _server_phase(feed, ServerPhase.BUILDING)
+        ready = await _server_phase(feed, ServerPhase.READY)
+        assert ready.found_by == "a build here" and ready.reason is None
+        running = await feed.status(config.uid, ModelStatus.RUNNING, within=60)
+        assert running.pid is not None and running.reason is None
+
+
 async def test_an_archive_that_is_not_one_says_so(no_llama_server: Path, monkeypatch: pytest.MonkeyPatch,
                                                   tmp_path: Path) -> None:
     garbage = tmp_path / "llama.cpp.tar.gz"

@@ -137,7 +137,7 @@ async def test_tokens_per_second_is_live_while_a_request_generates(
 
     await feed.wait_for(a_second_of_live_figures, within=60)
     still_running = not finished.is_set()
-    await generation
+    await asyncio.wait_for(generation, 120)  # seconds here; bounded, so a stuck server fails rather than hangs
     assert still_running, "no live tokens/s while the request ran"
     first_live = next(i for i, sample in enumerate(samples) if sample.busy_slots and sample.tokens_per_second)
     seen_from, now = samples[first_live - 1], samples[-1]

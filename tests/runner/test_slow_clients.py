@@ -39,7 +39,7 @@ async def dropped(reader: asyncio.StreamReader) -> None:
             pass
 
 
-async def test_300_slow_strangers_neither_starve_the_runner_nor_outstay_their_welcome(
+async def test_350_slow_strangers_neither_starve_the_runner_nor_outstay_their_welcome(
         llama_server_binary: Path, tmp_path: Path, model_config: Callable[..., ModelConfig]) -> None:
     async with standalone_runner(llama_server_binary, tmp_path, [model_config()], fd_limit=FD_LIMIT) as runner, \
             aiohttp.ClientSession(headers=runner.auth) as session, \

@@ -95,7 +95,7 @@ async def test_sign_in_then_out(user: User) -> None:
     user.find(marker="login-name").type("ada")
     user.find(marker="login-password").type("not the password")
     user.find(marker="login-submit").click()
-    await user.should_see("Wrong user name or password.", retries=20)
+    await user.should_see("Wrong user name or password.", retries=100)
     await sign_in(user, "ada")
     assert (await user.http_client.get("/audit")).status_code == 200
     await user.open("/logout")
@@ -126,7 +126,7 @@ async def test_a_password_change_ends_the_other_sessions(user: User, second_user
     user.find(marker="new-password").type("a brand new secret")
     user.find(marker="repeat-password").type("a brand new secret")
     user.find(marker="change-password").click()
-    await user.should_see("Password changed", retries=20)
+    await user.should_see("Password changed", retries=100)
     assert (await user.http_client.get("/")).status_code == 200
     assert (await second_user.http_client.get("/")).status_code == 303
 

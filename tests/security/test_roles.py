@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -50,7 +51,8 @@ async def test_the_store_refuses_viewers_and_audits_admins(tmp_path: Path, lan_h
         with pytest.raises(StoreError, match="viewers cannot edit models"):
             await deck.save(config, actor=VIEWER)
         state = await deck.save(config, actor=ADMIN)
-        refusals = {"start": deck.start, "stop": deck.stop, "duplicate": deck.duplicate, "delete": deck.delete}
+        refusals: dict[str, Callable[..., Awaitable[object]]] = {
+            "start": deck.start, "stop": deck.stop, "duplicate": deck.duplicate, "delete": deck.delete}
         for verb, action in refusals.items():
             with pytest.raises(StoreError, match=f"viewers cannot {verb} models"):
                 await action(state.uid, actor=VIEWER)
@@ -92,7 +94,7 @@ async def test_an_admin_adds_a_viewer_who_can_then_sign_in(user: User, second_us
     await user.should_see("at least 8 characters", retries=20)
     user.find(marker="new-user-password").type(" but longer now")
     user.find(marker="create-user").click()
-    await user.should_see(marker="user-wall-tablet", retries=20)
+    await user.should_see(marker="user-wall-tablet", retries=100)
     await sign_in(second_user, "wall-tablet", "short but longer now")
     await second_user.should_not_see(marker="add-model")
     await user.open("/audit")

@@ -17,7 +17,7 @@ from nicegui import Event, binding
 from discovery import FitEstimate
 from protocol import ModelStatus
 from protocol.messages import Placement
-from protocol.units import format_bytes
+from protocol.units import format_bytes, format_duration
 from store.model_state import ModelState
 from ui.components.figures import rate
 from ui.components.status_badge import STATUS_COLOURS
@@ -56,6 +56,30 @@ def memory_line(state: ModelState) -> str:
     return f"RAM {format_bytes(figures.rss_bytes)}{vram}"
 
 
+def traffic_line(state: ModelState) -> str:
+    """The gateway's requests: `2 in flight · 3 waiting · 12 req/min`; empty when there are none."""
+    parts = [f"{state.in_flight} in flight" if state.in_flight else "",
+             f"{state.waiting} waiting" if state.waiting else "",
+             f"{state.requests_per_minute} req/min" if state.requests_per_minute else ""]
+    return " · ".join(part for part in parts if part)
+
+
+def unload_line(state: ModelState) -> str:
+    """When an idle model unloads, in the server's words; the browser replaces them with a countdown
+    (model_card.js) from `unload_at`, so the server sends nothing while it counts down."""
+    when = state.unload_at
+    if when is None:
+        return ""
+    idle = format_duration(state.config.unload_when_idle_s)
+    return f"idle · unloads at {when.astimezone():%H:%M:%S} ({idle} after the last request)"
+
+
+def reason_line(state: ModelState) -> str:
+    """What a start waits for (the binary being built), or why ModelDeck stopped it (idle, room for another)."""
+    shown = state.status is ModelStatus.STARTING or (state.status is ModelStatus.STOPPED and not state.problem)
+    return state.reason or "" if shown else ""
+
+
 def face_of(state: ModelState) -> Face:
     """Every text the card shows, already in words; empty strings are lines the card leaves out."""
     status = state.status
@@ -81,7 +105,12 @@ def face_of(state: ModelState) -> Face:
         "unknown": state.unknown or "",  # the runner cannot be reached: the status is only the last known one
         "problem": state.problem or "",
         "blocked": f"Cannot start: {state.blocked}. Edit it to fix." if state.blocked else "",
-        "waiting": state.reason or "" if status is ModelStatus.STARTING else "",  # for the binary, say
+        "waiting": reason_line(state),
+        "traffic": traffic_line(state),
+        "unload": unload_line(state),
+        # milliseconds since the epoch, what the browser counts down to (a phone's clock set by the network agrees
+        # with the server's to well within a second)
+        "unload_at": None if state.unload_at is None else int(state.unload_at.timestamp() * 1000),
         "has_exit_code": state.exit_code is not None,
     }
 

@@ -15,6 +15,19 @@ const wide = window.matchMedia("(min-width: 640px)");
 screen.wide = wide.matches;
 wide.addEventListener("change", (event) => (screen.wide = event.matches));
 
+// One clock for every card's idle countdown: a card reads it only while it counts down, so the others do not
+// re-render each second, and the server sends nothing while the countdown runs.
+const clock = reactive({ now: Date.now() });
+setInterval(() => (clock.now = Date.now()), 1000);
+
+// `4 min 32 s` until an idle model unloads (its face's `unload_at`, milliseconds since the epoch).
+function unloadsIn(at) {
+  const left = Math.max(0, Math.round((at - clock.now) / 1000));
+  const text = left < 60 ? `${left} s` : left < 3600 ? `${Math.floor(left / 60)} min ${left % 60} s`
+    : `${Math.floor(left / 3600)} h ${Math.floor((left % 3600) / 60)} min`;
+  return `idle · unloads in ${text}`;
+}
+
 const waiting = new WeakMap(); // a card's root element -> the card, until it comes near the screen
 const nearby = new IntersectionObserver(
   (entries) => {
@@ -140,6 +153,8 @@ export default {
         { kind: "problem", text: card.problem, look: "text-negative" },
         { kind: "blocked", text: card.blocked, look: "text-negative" },
         { kind: "waiting", text: card.waiting, look: "opacity-80" },
+        { kind: "traffic", text: card.traffic, look: "" },
+        { kind: "unload", text: card.unload_at ? unloadsIn(card.unload_at) : "", look: "opacity-80" },
         { kind: "fit", text: card.fits || this.open ? "" : card.fit, look: "" },
       ].filter((line) => line.text);
     },

@@ -64,7 +64,7 @@ def menu_for(*, read_only: bool) -> list[dict[str, Any]]:
 def _shown(face: Face) -> list[str]:
     """The texts a person sees on the card (what `user.should_see` matches)."""
     keys = ("name", "status", "speed", "family", "file", "settings", "memory", "placement", "fit", "unknown",
-            "problem", "blocked", "waiting")
+            "problem", "blocked", "waiting", "traffic", "unload")
     return [face[key] for key in keys]
 
 

@@ -35,6 +35,8 @@ def model_figures(state: ModelState) -> None:
             ui.label().bind_text_from(state, "figures", lambda f: _count(
                 f and f.requests_processing, "in flight")).mark(f"requests-{uid}")
             ui.label().bind_text_from(state, "figures", _slots)
+            ui.label().bind_text_from(state, "requests_per_minute", lambda n: f"{n} req/min").mark(f"rpm-{uid}")
+            ui.label().bind_text_from(state, "waiting", lambda n: f"{n} waiting").mark(f"waiting-{uid}")
             ui.label().bind_text_from(state, "figures", lambda f: f"RSS {format_bytes(f and f.rss_bytes)}")
             ui.label().bind_text_from(state, "figures", lambda f: f"VRAM {format_bytes(f and f.vram_bytes)}"
                                       ).bind_visibility_from(state, "figures", lambda f: bool(f and f.vram_bytes))

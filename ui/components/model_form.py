@@ -53,6 +53,8 @@ class ModelFormDialog(ui.dialog):
                 self._add("restart_limit", ui.number("Restart limit", min=0, precision=0))
                 self._add("flash_attn", ui.switch("Flash attention"))
                 self._add("autostart", ui.switch("Start with ModelDeck"))
+                self._add("unload_when_idle_s", ui.number("Unload when idle for (seconds; empty: never)", min=1,
+                                                          precision=0))
                 self._listed("extra_args", ui.input("Extra arguments"), "Flags", "flags")
                 self._listed("env", ui.textarea("Environment (KEY=value per line)"), "Variables", "env")
                 self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")

@@ -6,9 +6,9 @@ from nicegui import ui
 
 from protocol.llama_server import BuildStage, ServerPhase
 from protocol.messages import LlamaServerInfo
+from protocol.units import format_duration
 from store import StoreError
 from store.llama_server import LlamaServer
-from ui.components.figures import duration
 
 STAGE_WORDS = {
     BuildStage.DOWNLOADING: "downloading the llama.cpp source",
@@ -57,10 +57,10 @@ def progress_line(info: LlamaServerInfo | None) -> str:
     elif build.percent is not None:
         what += f": {build.percent:.0f} %"
     if _failed(info):
-        return f"stopped while {what}, after {duration(build.elapsed_s)}"
-    parts = [what, f"{duration(build.elapsed_s)} elapsed"]
+        return f"stopped while {what}, after {format_duration(build.elapsed_s)}"
+    parts = [what, f"{format_duration(build.elapsed_s)} elapsed"]
     if build.remaining_s is not None:
-        parts.append(f"about {duration(build.remaining_s)} left")
+        parts.append(f"about {format_duration(build.remaining_s)} left")
     return " · ".join(parts)
 
 

@@ -8,8 +8,8 @@ from nicegui import ui
 
 from protocol.llama_server import ServerPhase
 from protocol.messages import LlamaServerInfo
+from protocol.units import format_duration
 from store.llama_server import LlamaServer
-from ui.components.figures import duration
 
 
 def _status(info: LlamaServerInfo) -> str:
@@ -29,7 +29,7 @@ def _devices(info: LlamaServerInfo) -> str:
 def _built(info: LlamaServerInfo) -> str:
     if info.build is None or info.phase is not ServerPhase.READY:
         return "-"
-    return f"here, in {duration(info.build.elapsed_s)}"
+    return f"here, in {format_duration(info.build.elapsed_s)}"
 
 
 ROWS: tuple[tuple[str, str, Callable[[LlamaServerInfo], str]], ...] = (
