@@ -92,10 +92,11 @@ async def test_import_previews_then_applies_and_export_downloads_the_document(us
     await preview_once_ready(user)
     await user.should_see("llama-swap file: 1 new, 3 refused")
     await user.should_see("refused: extra arguments: -hf (--hf-repo) is not allowed: it downloads models or files")
-    await user.should_see("ttl 300 s not imported: ModelDeck has no idle unload yet")
+    await user.should_see("--host 127.0.0.1 left out")  # the notes of the model the file sets up
     assert deck_home.rows() == [], "a preview changes nothing"
     user.find("Import 1 model").click()
     await until(lambda: [row["name"] for row in deck_home.rows()] == ["qwen-coder"], message="qwen-coder imported")
+    assert deck_home.rows()[0]["unload_when_idle_s"] == 300  # its ttl
     await user.should_see(marker=f"card-{uid_of(deck_home, 'qwen-coder')}")
 
     user.find(marker="files-menu").click()
