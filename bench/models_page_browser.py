@@ -12,7 +12,10 @@ main.py, as tests/browser start it) serves headless Debian Chromium with the tes
 - status change: the last card (far down the list, scrolled to) shows `running` after its Start is
   tapped (includes llama-server's own start, tens of ms for the tiny model), and shows `error` after
   its llama-server is killed with SIGKILL (the runner's event reaching the card; the browser's
-  Date.now() against this script's clock at the kill).
+  Date.now() against this script's clock at the kill);
+- search: the last card's name typed into the search box (one input event) until it is the only card
+  on screen (the round trip to the server included), then the box cleared until every card is back;
+- elements: NiceGUI elements in the page (each one the server also keeps for this browser).
 
 Then, with 200 configurations in a fresh app: its RSS with one tab open, and with 20 tabs open.
 Every figure is printed with its ratio to the 1-configuration page (or to one tab) of the same run.
@@ -23,7 +26,7 @@ Every figure is printed with its ratio to the 1-configuration page (or to one ta
 from __future__ import annotations
 
 import argparse
-import asyncio
+import math
 import os
 import signal
 import statistics
@@ -34,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import psutil
 
@@ -43,16 +47,14 @@ sys.path.insert(0, str(ROOT))
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.remote_connection import RemoteConnection  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from db.database import open_database  # noqa: E402
-from db.model_record import ModelRecord  # noqa: E402
-from protocol import ModelConfig  # noqa: E402
 from runner.binary import resolve_binary  # noqa: E402
 from tests.browser.browser import DESKTOP, PHONE, Viewport  # noqa: E402
 from tests.browser.conftest import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.browser.crowd import crowded_app, name_of  # noqa: E402
 from tests.browser.deck_app import DeckApp  # noqa: E402
-from tests.tiny_gguf import write_tiny_llama  # noqa: E402
 
 PAGE_LIMIT_S = 600.0  # 1,000 cards take tens of seconds on a busy 2-core machine today
 VIEWS = (PHONE, DESKTOP)
@@ -93,6 +95,22 @@ const look = () => {
 requestAnimationFrame(look);
 """
 
+# Types into the search box (one input event, as a keyboard would send) and waits each frame until `want` cards
+# are on screen; resolves with the milliseconds it took.
+SEARCH_JS = """
+const [text, want, done] = arguments;
+const box = document.querySelector('input[aria-label="Search models"]');
+const shown = () => [...document.querySelectorAll('.q-page .q-card')].filter(c => c.offsetParent !== null).length;
+const started = performance.now();
+Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(box, text);
+box.dispatchEvent(new Event('input', {bubbles: true}));
+const look = () => shown() === want ? done(performance.now() - started) : requestAnimationFrame(look);
+requestAnimationFrame(look);
+"""
+
+# NiceGUI renders each element with the id "c<number>": how many the page (and the server, for it) holds.
+ELEMENTS_JS = "return [...document.querySelectorAll('[id]')].filter(e => /^c[0-9]+$/.test(e.id)).length"
+
 
 @dataclass
 class PageFigures:
@@ -101,33 +119,16 @@ class PageFigures:
     usable: list[float] = field(default_factory=list)
     running: list[float] = field(default_factory=list)
     error: list[float] = field(default_factory=list)
-
-
-def name_of(index: int) -> str:
-    return f"model-{index:04d}"
-
-
-async def seed(db_path: Path, model_file: Path, count: int) -> None:
-    """`count` configurations of the tiny model, written before the app starts (its migrations make the schema)."""
-    async with open_database(db_path):
-        await ModelRecord.bulk_create([
-            ModelRecord(**ModelRecord.config_values(ModelConfig(
-                name=name_of(index), model_path=str(model_file), family="llama", ctx_size=256, threads=1)))
-            for index in range(count)], batch_size=500)
+    search: list[float] = field(default_factory=list)
+    unsearch: list[float] = field(default_factory=list)
+    elements: list[float] = field(default_factory=list)
 
 
 @contextmanager
 def deck_with(count: int, binary: Path) -> Iterator[DeckApp]:
-    with tempfile.TemporaryDirectory(prefix="modeldeck-page-bench-") as tmp:
-        home = Path(tmp)
-        model_file = Path(write_tiny_llama(home / "models" / "tiny.gguf"))
-        asyncio.run(seed(home / "data" / "modeldeck.sqlite3", model_file, count))
-        app = DeckApp(home, binary)
-        app.start(within=120)
-        try:
-            yield app
-        finally:
-            app.stop()
+    with tempfile.TemporaryDirectory(prefix="modeldeck-page-bench-") as home, crowded_app(Path(home), count,
+                                                                                          binary) as app:
+        yield app
 
 
 def chromium() -> webdriver.Chrome:
@@ -136,7 +137,9 @@ def chromium() -> webdriver.Chrome:
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='modeldeck-bench-chromium-')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    cast(RemoteConnection, driver.command_executor).client_config.timeout = int(PAGE_LIMIT_S)  # late, not never
     driver.set_page_load_timeout(PAGE_LIMIT_S)
     driver.set_script_timeout(PAGE_LIMIT_S)
     return driver
@@ -182,8 +185,9 @@ def status_changes(driver: webdriver.Chrome, app: DeckApp, name: str) -> tuple[f
     xpath = CARD_XPATH.format(name=name)
     card = driver.find_element(By.XPATH, xpath)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
-    start = card.find_element(By.XPATH, ".//button[.//span[normalize-space()='Start']]")
-    WebDriverWait(driver, 30).until(lambda _: start.is_enabled(), "Start enabled")
+    start = WebDriverWait(driver, 30).until(lambda _: next(  # a card's controls are built as it comes into view
+        (b for b in card.find_elements(By.XPATH, ".//button[.//span[normalize-space()='Start']]") if b.is_enabled()),
+        None), "Start shown and enabled")
     driver.execute_script(WATCH_JS, xpath, "running")
     tapped = float(driver.execute_script("arguments[0].click(); return Date.now()", start)) / 1000
     running = watch_card(driver, name, "running") - tapped
@@ -205,11 +209,23 @@ def measure_page(driver: webdriver.Chrome, binary: Path, count: int, repeat: int
                 figures[view.name].first.append(seen["first"])
                 figures[view.name].all.append(seen["all"])
                 figures[view.name].usable.append(seen["usable"])
+            figures[view.name].elements.append(float(driver.execute_script(ELEMENTS_JS)))
             for _ in range(max(1, repeat - 1)):
                 running, error = status_changes(driver, app, name_of(count - 1))
                 figures[view.name].running.append(running)
                 figures[view.name].error.append(error)
+            if driver.execute_script("return !!document.querySelector('input[aria-label=\"Search models\"]')"
+                                     " && document.querySelector('input[aria-label=\"Search models\"]')"
+                                     ".offsetParent !== null"):
+                for _ in range(repeat):
+                    figures[view.name].search.append(search(driver, name_of(count - 1), 1))
+                    figures[view.name].unsearch.append(search(driver, "", count))
     return figures
+
+
+def search(driver: webdriver.Chrome, text: str, want: int) -> float:
+    """Seconds from typing `text` into the search box until `want` cards are on screen."""
+    return float(cast(float, driver.execute_async_script(SEARCH_JS, text, want))) / 1000
 
 
 def app_rss_mib(app: DeckApp) -> float:
@@ -245,18 +261,32 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def report(results: dict[int, dict[str, PageFigures]], baseline: int) -> None:
-    print(f"{'configs':>7} {'view':>7} | {'first card':>16} | {'all cards':>16} | {'usable':>16} | "
-          f"{'Start->running':>16} | {'kill->error':>16}")
-    for count, per_view in results.items():
-        for view, figures in per_view.items():
-            base = results[baseline][view]
-            cells = []
-            for attribute in ("first", "all", "usable", "running", "error"):
-                value, reference = median(getattr(figures, attribute)), median(getattr(base, attribute))
-                cells.append(f"{value:7.3f} s {value / reference:5.1f}x")
-            print(f"{count:>7} {view:>7} | " + " | ".join(cells))
-    print(f"(medians; ratios against the {baseline}-configuration page at the same width, same run)")
+COLUMNS = (("first", "first card"), ("all", "all cards"), ("usable", "usable"), ("running", "Start->running"),
+           ("error", "kill->error"), ("search", "search->1 card"), ("unsearch", "clear->all"))
+
+
+def header() -> None:
+    print(f"{'configs':>7} {'view':>7} | " + " | ".join(f"{title:>16}" for _, title in COLUMNS)
+          + f" | {'elements':>14}", flush=True)
+
+
+def report_row(count: int, view: str, results: dict[int, dict[str, PageFigures]]) -> None:
+    """One line: each median with its ratio to the first page of the run that has it (search: the first page
+    with a search box)."""
+    def reference(attribute: str) -> float:
+        return next((median(getattr(per_view[view], attribute)) for per_view in results.values()
+                     if getattr(per_view[view], attribute)), math.nan)
+
+    figures = results[count][view]
+    cells = []
+    for attribute in (*(attribute for attribute, _ in COLUMNS), "elements"):
+        if not getattr(figures, attribute):
+            cells.append(f"{'-':>16}")
+            continue
+        value = median(getattr(figures, attribute))
+        ratio = f"{value / reference(attribute):5.1f}x"
+        cells.append(f"{value:6.0f} {ratio}" if attribute == "elements" else f"{value:7.3f} s {ratio}")
+    print(f"{count:>7} {view:>7} | " + " | ".join(cells), flush=True)
 
 
 def main() -> None:
@@ -272,11 +302,14 @@ def main() -> None:
     driver = chromium()
     install_probe(driver)
     try:
-        results = {}
+        results: dict[int, dict[str, PageFigures]] = {}
+        header()
         for count in counts:
             results[count] = measure_page(driver, binary, count, args.repeat)
-            print(f"measured {count} configurations", file=sys.stderr, flush=True)
-        report(results, counts[0])
+            for view in results[count]:
+                report_row(count, view, results)
+        print(f"(medians; ratios against the {counts[0]}-configuration page at the same width, same run; "
+              "search has no box with few models: no ratio)")
         idle, one, many = measure_rss(driver, binary, args.rss_configs, args.tabs)
         print(f"app RSS with {args.rss_configs} configurations: {idle:6.0f} MiB before any page, {one:6.0f} MiB with "
               f"1 tab, {many:6.0f} MiB with {args.tabs} tabs ({many / one:.1f}x one tab, "

@@ -12,6 +12,7 @@ from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
 from tests.waiting import until
+from ui.components.model_card import ModelCard
 
 
 async def fill_form(user: User, **values: object) -> None:
@@ -36,14 +37,14 @@ async def start_model(user: User, home: DeckHome, name: str) -> str:
     """Add a tiny model, start it, wait until the database says it runs; its uid."""
     await add_model(user, home, name, ctx_size=256)
     uid = uid_of(home, name)
-    user.find(marker=f"start-{uid}").click()
+    tap(user, uid, "start")
     await until(lambda: home.row(name)["status"] == "running", within=15, message=f"{name} running")
     return uid
 
 
 async def stop_model(user: User, home: DeckHome, name: str) -> None:
     """Press Stop; wait until the database says it stopped."""
-    user.find(marker=f"stop-{uid_of(home, name)}").click()
+    tap(user, uid_of(home, name), "stop")
     await until(lambda: home.row(name)["status"] == "stopped", within=10, message=f"{name} stopped")
 
 
@@ -51,11 +52,22 @@ def uid_of(home: DeckHome, name: str) -> str:
     return str(home.row(name)["uid"])
 
 
-async def choose(user: User, action: str, uid: str) -> None:
-    """Open a card's menu, then pick one of its items (they are built when the menu first opens)."""
-    user.find(marker=f"menu-{uid}").click()
-    await user.should_see(marker=f"{action}-{uid}")
-    user.find(marker=f"{action}-{uid}").click()
+def card_of(user: User, uid: str) -> ModelCard:
+    return next(iter(user.find(kind=ModelCard, marker=f"card-{uid}").elements))
+
+
+def card_line(user: User, uid: str, kind: str) -> str:
+    """One line of a card's face (`traffic`, `unload`, `waiting`, `problem`...), the text the browser shows;
+    empty while the card leaves that line out."""
+    return str(card_of(user, uid).face[kind])
+
+
+def tap(user: User, uid: str, action: str) -> None:
+    """Tap the card's button (`start`, `stop`) or one of its menu's items, as the card offers it now: the card
+    is one element rendered in the browser, so the tap is the event its button or item sends."""
+    offered = card_of(user, uid).offers()
+    assert action in offered, f"the card offers {offered}, not {action}"
+    user.find(kind=ModelCard, marker=f"card-{uid}").trigger("action", action)
 
 
 async def open_flag_list(user: User, which: str = "flags") -> None:

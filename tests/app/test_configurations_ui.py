@@ -12,7 +12,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, start_model, uid_of
+from tests.app.helpers import add_model, fill_form, start_model, tap, uid_of
 from tests.exchange.test_readers import FILES
 from tests.processes import llama_servers
 from tests.waiting import until
@@ -20,7 +20,7 @@ from tests.waiting import until
 
 async def edit(user: User, home: DeckHome, name: str, **values: object) -> None:
     uid = uid_of(home, name)
-    await choose(user, "edit", uid)
+    tap(user, uid, "edit")
     await fill_form(user, **values)
     user.find(marker="form-save").click()
     await until(lambda: all(home.row(name)[field] == value for field, value in values.items()),
@@ -32,7 +32,7 @@ async def test_history_shows_an_edits_diff_and_restores_it_as_a_new_version(user
     await add_model(user, deck_home, "qwen", ctx_size=2048)
     await edit(user, deck_home, "qwen", ctx_size=8192, threads=4)
     uid = uid_of(deck_home, "qwen")
-    await choose(user, "history", uid)
+    tap(user, uid, "history")
     await user.should_see("Version 2 · edit by local: ctx_size, threads")
     await user.should_see("Version 1 · create by local")
     with user:  # the diff: old value, then new
@@ -60,7 +60,7 @@ async def test_restoring_a_running_models_start_settings_asks_to_restart_with_th
     uid = await start_model(user, deck_home, "runner")  # ctx 256
     await edit(user, deck_home, "runner", ctx_size=512)  # saved; the running server keeps 256 until a restart
     [before] = llama_servers()
-    await choose(user, "history", uid)
+    tap(user, uid, "history")
     await user.should_see(marker="restore-1")
     user.find(marker="restore-1").click()
     await user.should_see("changes how it starts (ctx_size)")
@@ -130,7 +130,7 @@ async def test_select_mode_acts_on_each_model_and_reports_each_result(user: User
     for name in ("a", "b", "c"):
         await add_model(user, deck_home, name, ctx_size=256, threads=1)
     for name in ("a", "b"):
-        user.find(marker=f"start-{uid_of(deck_home, name)}").click()
+        tap(user, uid_of(deck_home, name), "start")
     await until(lambda: [r["status"] for r in deck_home.rows()] == ["running", "running", "stopped"], within=30,
                 message="a and b running")
     user.find(marker="select-mode").click()

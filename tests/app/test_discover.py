@@ -7,7 +7,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, uid_of
+from tests.app.helpers import add_model, fill_form, tap, uid_of
 from tests.discovery.gguf_files import write_gguf
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
@@ -38,11 +38,11 @@ async def test_the_card_tells_what_the_model_is_and_that_it_fits(user: User, dec
     await user.open("/")
     await add_model(user, deck_home, "described", ctx_size=256)
     uid = uid_of(deck_home, "described")
-    await user.should_see(marker=f"fit-{uid}", retries=30)
+    await user.should_see(marker=f"card-{uid}", content="needs", retries=30)  # the fit estimate
     assert deck_home.row("described")["family"] == "llama"  # left empty in the form: taken from the file
     await user.should_see(f"tiny.gguf · {deck_home.model_file.stat().st_size / 1024:.1f} KiB")
     await user.should_see("RAM")
-    await choose(user, "info", uid)
+    tap(user, uid, "info")
     await user.should_see("Architecture")
     await user.should_see("llama")
     await user.should_see("Layers")
@@ -68,7 +68,7 @@ async def test_starting_a_model_that_will_not_fit_asks_first(user: User, deck_ho
     await until(lambda: any(r["name"] == "huge" for r in deck_home.rows()))
     uid = uid_of(deck_home, "huge")
     await user.should_see("may not fit", retries=30)
-    user.find(marker=f"start-{uid}").click()
+    tap(user, uid, "start")
     await user.should_see("Start it anyway?")
     user.find(marker="confirm-cancel").click()
     assert deck_home.row("huge")["status"] == "stopped"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, uid_of
+from tests.app.helpers import add_model, fill_form, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.tiny_llama_source import write_tiny_source
@@ -30,16 +30,15 @@ async def test_a_model_edited_during_the_build_starts_with_its_edited_configurat
             await user.should_see("Building llama-server (CPU)", retries=100)
             await add_model(user, deck_home, "draft", ctx_size=256)
             uid = uid_of(deck_home, "draft")
-            await choose(user, "edit", uid)
+            tap(user, uid, "edit")
             await fill_form(user, name="edited", ctx_size=512)
             user.find(marker="form-save").click()
             await until(lambda: [(r["uid"], r["ctx_size"]) for r in deck_home.rows()] == [(uid, 512)],
                         message="the edit saved")
             assert deck_home.row("edited")["uid"] == uid
 
-            user.find(marker=f"start-{uid}").click()
-            with user.scope(marker=f"card-{uid}"):
-                await user.should_see("llama-server is being built (", retries=50)
+            tap(user, uid, "start")
+            await user.should_see(marker=f"card-{uid}", content="llama-server is being built (", retries=50)
             gate.touch()
             await until(lambda: deck_home.row("edited")["status"] == "running", within=60, message="edited running")
             [server] = llama_servers()

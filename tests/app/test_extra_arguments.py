@@ -13,7 +13,7 @@ from nicegui.testing import User
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, open_flag_list, uid_of
+from tests.app.helpers import add_model, fill_form, open_flag_list, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -79,32 +79,32 @@ async def test_a_configuration_saved_before_the_allowlist_loads_and_says_why_it_
         await user.open("/")
         tools, preload, fine = (uid_of(deck_home, name) for name in rows)
         await user.should_see("old-tools")
-        await user.should_see(marker=f"blocked-{tools}")
+        await user.should_see(marker=f"card-{tools}", content="Cannot start")
         await user.should_see("Cannot start: --mcp-servers-json is not allowed: it runs programs or tools. "
                               "Edit it to fix.")
         await user.should_see("Cannot start: LD_PRELOAD cannot be set for a model")
-        await user.should_not_see(marker=f"blocked-{fine}", retries=1)
+        await user.should_not_see(marker=f"card-{fine}", content="Cannot start", retries=1)
 
-        user.find(marker=f"start-{tools}").click()
+        tap(user, tools, "start")
         await user.should_see("old-tools cannot start: --mcp-servers-json is not allowed")
         assert deck_home.row("old-tools")["status"] == "stopped"
         assert llama_servers() == [] and not canary.exists()
 
-        await choose(user, "edit", tools)
+        tap(user, tools, "edit")
         assert field(user, "extra_args").value == shlex.join(rows["old-tools"][0])  # nothing lost
         assert field(user, "extra_args").error == "--mcp-servers-json is not allowed: it runs programs or tools"
         await fill_form(user, extra_args="--temp 0")
         user.find(marker="form-save").click()
         await user.should_see("Saved old-tools")
-        await user.should_not_see(marker=f"blocked-{tools}", retries=1)
+        await user.should_not_see(marker=f"card-{tools}", content="Cannot start", retries=1)
 
-        await choose(user, "edit", preload)
+        tap(user, preload, "edit")
         assert field(user, "env").error == "LD_PRELOAD cannot be set for a model: only device, thread and " \
                                            "reviewed GGML_* variables can"
         assert field(user, "env").value == "LD_PRELOAD=/tmp/evil.so"
         user.find(marker="form-cancel").click()
 
-        user.find(marker=f"start-{fine}").click()
+        tap(user, fine, "start")
         await until(lambda: deck_home.row("old-fine")["status"] == "running", within=15, message="old-fine running")
     assert json.loads(deck_home.row("old-preload")["env"]) == {"LD_PRELOAD": "/tmp/evil.so"}  # kept as it was
     assert deck_home.row("old-tools")["notes"] == "kept"
@@ -116,7 +116,7 @@ async def test_a_refused_argument_is_explained_next_to_the_field_and_nothing_is_
     await user.open("/")
     await add_model(user, deck_home, "first")
     uid = uid_of(deck_home, "first")
-    await choose(user, "edit", uid)
+    tap(user, uid, "edit")
     await open_flag_list(user)
     user.find(marker="flag-help-close").click()
     await fill_form(user, extra_args="--temp 0.5 --tools all")

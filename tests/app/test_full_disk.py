@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, count, start_model, uid_of
+from tests.app.helpers import add_model, count, start_model, tap, uid_of
 from tests.faults import SmallFilesystem, small_filesystem
 from tests.processes import llama_servers
 from tests.simulation import started_app
@@ -44,16 +44,14 @@ async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_
             await user.should_see("the disk holding the database is full")
 
         await user.open("/")
-        user.find(marker=f"start-{second}").click()
+        tap(user, second, "start")
         await until(lambda: user.notify.contains("second was not started: the database refused the change: the disk "
                                                  "holding the database is full"), message="the refusal, in words")
-        with user.scope(marker=f"card-{second}"):  # put back, not `starting` for ever
-            await user.should_see("stopped")
-            await user.should_not_see("starting")
+        await user.should_see(marker=f"card-{second}", content="stopped")  # put back, not `starting` for ever
+        await user.should_not_see(marker=f"card-{second}", content="starting")
         assert llama_servers() == [server]  # the command was never sent
         os.kill(server.pid, signal.SIGKILL)  # a crash while nothing can be written: shown, and kept
-        with user.scope(marker=f"card-{watched}"):
-            await user.should_see("exit code -9", retries=20)
+        await user.should_see(marker=f"card-{watched}", content="exit code -9", retries=20)
         assert deck_home.row("watched")["status"] == "running"
 
         full_disk_home.free()
@@ -63,7 +61,7 @@ async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_
         await user.should_not_see(marker="database-banner", retries=30)
 
         # Writing goes on by itself: a start, its figures, and a later crash.
-        user.find(marker=f"start-{second}").click()
+        tap(user, second, "start")
         await until(lambda: deck_home.row("second")["status"] == "running", within=15, message="second running")
         await until(lambda: count(deck_home, "metric_sample", freed_at) >= 2, within=10,
                     message="metric samples written after the space was freed")

@@ -4,15 +4,13 @@ minute; the idle countdown, and why ModelDeck stopped a model."""
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 
 import httpx
 import pytest
-from nicegui import core, ui
-from nicegui.testing import User
+from nicegui import core
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, uid_of
+from tests.app.helpers import add_model, card_line, card_of, uid_of
 from tests.simulation import started_app
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
@@ -20,15 +18,6 @@ from tests.waiting import until
 # Seconds of work for the tiny model, so the requests are still running while the test looks.
 LONG = {"messages": [{"role": "user", "content": "tell me everything"}], "max_tokens": 6000, "ignore_eos": True,
         "temperature": 0}
-
-
-def shown(user: User, marker: str) -> str:
-    """A card's label as a person sees it: its text when visible, nothing when hidden (`find` finds only what
-    is visible)."""
-    try:
-        return cast(ui.label, next(iter(user.find(marker=marker).elements))).text
-    except AssertionError:
-        return ""
 
 
 def gateway() -> httpx.AsyncClient:
@@ -44,20 +33,20 @@ async def test_cards_show_requests_in_flight_and_waiting_while_they_run(
         await add_model(user, deck_home, "a", ctx_size=8192, parallel=2)
         await add_model(user, deck_home, "b", ctx_size=256)
         a, b = uid_of(deck_home, "a"), uid_of(deck_home, "b")
-        assert shown(user, f"traffic-{a}") == shown(user, f"traffic-{b}") == ""
+        assert card_line(user, a, "traffic") == card_line(user, b, "traffic") == ""
         async with gateway() as app:
             for_a = [asyncio.create_task(app.post("/v1/chat/completions", json={"model": "a", **LONG}))
                      for _ in range(2)]
-            await until(lambda: shown(user, f"traffic-{a}") == "2 in flight", message="a's two requests")
+            await until(lambda: card_line(user, a, "traffic") == "2 in flight", message="a's two requests")
             for_b = asyncio.create_task(app.post("/v1/chat/completions", json={"model": "b", **LONG,
                                                                                "max_tokens": 2}))
-            await until(lambda: shown(user, f"traffic-{b}") == "1 waiting", message="b's request waits for a")
-            assert shown(user, f"traffic-{a}") == "2 in flight"  # a, busy, is not evicted
+            await until(lambda: card_line(user, b, "traffic") == "1 waiting", message="b's request waits for a")
+            assert card_line(user, a, "traffic") == "2 in flight"  # a, busy, is not evicted
             for request in for_a:  # a's clients leave (on a loaded machine the answers could take minutes)
                 request.cancel()
             answer = await asyncio.wait_for(for_b, 60)  # a is idle now: it makes room, b runs
         assert answer.status_code == 200
-        await until(lambda: shown(user, f"traffic-{a}") == "2 req/min" and shown(user, f"traffic-{b}") == "1 req/min",
+        await until(lambda: [card_line(user, uid, "traffic") for uid in (a, b)] == ["2 req/min", "1 req/min"],
                     message="requests per minute once they ended")
         await user.open("/dashboard")
         await user.should_see(marker=f"rpm-{a}", content="2 req/min")
@@ -73,10 +62,9 @@ async def test_the_idle_countdown_shows_until_the_model_unloads_and_the_card_say
         async with gateway() as app:
             answer = await app.post("/v1/completions", json={"model": "tiny", "prompt": "hi", "max_tokens": 2})
         assert answer.status_code == 200
-        await until(lambda: shown(user, f"unload-{uid}").startswith("idle · unloads at "), message="the countdown")
-        assert shown(user, f"unload-{uid}").endswith("(2 s after the last request)")
-        countdown = cast(ui.label, next(iter(user.find(marker=f"unload-{uid}").elements)))
-        assert int(countdown.props["data-unload-at"]) > 0  # what the browser counts down to
+        await until(lambda: card_line(user, uid, "unload").startswith("idle · unloads at "), message="the countdown")
+        assert card_line(user, uid, "unload").endswith("(2 s after the last request)")
+        assert card_of(user, uid).face["unload_at"] > 0  # what the browser counts down to
         await until(lambda: deck_home.row("tiny")["status"] == "stopped", within=10, message="unloaded")
-        await until(lambda: shown(user, f"waiting-{uid}") == "idle: no request for 2 s", message="why it stopped")
-        assert shown(user, f"unload-{uid}") == "" and shown(user, f"problem-{uid}") == ""  # no error, no countdown
+        await until(lambda: card_line(user, uid, "waiting") == "idle: no request for 2 s", message="why it stopped")
+        assert card_line(user, uid, "unload") == "" and card_line(user, uid, "problem") == ""  # no error, no countdown

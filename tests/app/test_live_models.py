@@ -11,7 +11,7 @@ import pytest
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, start_model, uid_of
+from tests.app.helpers import add_model, start_model, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -26,7 +26,7 @@ async def test_start_and_stop_reach_every_browser_and_the_database(user: User, s
     await second_user.should_see("running")
     [server] = llama_servers()
     assert "--port" in server.cmdline()
-    second_user.find(marker=f"stop-{uid}").click()
+    tap(second_user, uid, "stop")
     await until(lambda: deck_home.row("live")["status"] == "stopped", within=10, message="stopped in the DB")
     await user.should_see("stopped")
     await until(lambda: not llama_servers(), message="the process is gone")
@@ -39,13 +39,13 @@ async def test_a_killed_server_shows_error_with_exit_code_within_a_second(user: 
     os.kill(server.pid, signal.SIGKILL)
     loop = asyncio.get_running_loop()
     killed_at = loop.time()
-    await user.should_see(marker=f"problem-{uid}", retries=20)  # 20 x 0.1 s: the card within 2 s at worst
+    await user.should_see(marker=f"card-{uid}", content="exit code", retries=20)  # 20 x 0.1 s: within 2 s at worst
     shown_after = loop.time() - killed_at
     await user.should_see("exit code -9")
     assert shown_after < 1.0, f"the crash took {shown_after:.2f} s to reach the card"
     await until(lambda: deck_home.row("victim")["exit_code"] == -9, message="the crash in the DB")
     assert deck_home.row("victim")["status"] == "error"
-    await choose(user, "details", uid)
+    tap(user, uid, "details")
     await user.should_see("Exit code -9")
 
 
@@ -57,8 +57,8 @@ async def test_two_browsers_pressing_start_together_start_one_process(user: User
     await add_model(user, deck_home, "shared", ctx_size=256)
     uid = uid_of(deck_home, "shared")
     await second_user.should_see("shared")
-    user.find(marker=f"start-{uid}").click()
-    second_user.find(marker=f"start-{uid}").click()
+    tap(user, uid, "start")
+    tap(second_user, uid, "start")
     await until(lambda: deck_home.row("shared")["status"] == "running", within=15)
     # The second click was refused ("shared is already starting") or found its button already
     # disabled, depending on which click the server handled first; either way one server runs.
@@ -72,7 +72,7 @@ async def test_a_missing_model_file_ends_in_error_with_the_reason(user: User, de
     await add_model(user, deck_home, "vanishing", ctx_size=256)
     uid = uid_of(deck_home, "vanishing")
     deck_home.model_file.unlink()
-    user.find(marker=f"start-{uid}").click()
+    tap(user, uid, "start")
     await user.should_see("no such file")
     await until(lambda: deck_home.row("vanishing")["status"] == "error")
     assert not llama_servers()
@@ -87,7 +87,7 @@ async def test_a_start_the_runner_cannot_receive_is_refused_and_says_why(deck_ho
         await user.should_see("runner reconnecting")
         await add_model(user, deck_home, "unreachable", ctx_size=256)
         uid = uid_of(deck_home, "unreachable")
-        user.find(marker=f"start-{uid}").click()
+        tap(user, uid, "start")
         await user.should_see("unreachable cannot be started now: ModelDeck is not connected to the runner yet")
         await user.should_see("stopped")
         assert deck_home.row("unreachable")["status"] == "stopped"
@@ -104,7 +104,7 @@ async def test_an_app_restart_with_the_embedded_runner_never_shows_a_stale_runni
         await user.open("/")
         await add_model(user, deck_home, "restarted", ctx_size=256)
         uid = uid_of(deck_home, "restarted")
-        user.find(marker=f"start-{uid}").click()
+        tap(user, uid, "start")
         await until(lambda: deck_home.row("restarted")["status"] == "running", within=15)
     assert not llama_servers()  # the embedded runner took its servers with it
     async with started_app() as user:

@@ -6,7 +6,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, uid_of
+from tests.app.helpers import add_model, fill_form, tap, uid_of
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
 
@@ -44,7 +44,7 @@ async def test_edit_renames_and_keeps_identity(user: User, second_user: User, de
     await second_user.open("/")
     await add_model(user, deck_home, "alpha")
     uid = uid_of(deck_home, "alpha")
-    await choose(user, "edit", uid)
+    tap(user, uid, "edit")
     await fill_form(user, name="beta", ctx_size=1024)
     user.find(marker="form-save").click()
     await until(lambda: deck_home.row("beta") if any(r["name"] == "beta" for r in deck_home.rows()) else None)
@@ -59,10 +59,10 @@ async def test_duplicate_makes_a_unique_stopped_copy(user: User, second_user: Us
     await second_user.open("/")
     await add_model(user, deck_home, "gamma", port=9123)
     uid = uid_of(deck_home, "gamma")
-    await choose(user, "duplicate", uid)
+    tap(user, uid, "duplicate")
     await second_user.should_see("gamma copy")
     await until(lambda: len(deck_home.rows()) == 2)
-    await choose(user, "duplicate", uid)
+    tap(user, uid, "duplicate")
     await second_user.should_see("gamma copy (2)")
     await until(lambda: len(deck_home.rows()) == 3)
     names = [r["name"] for r in deck_home.rows()]
@@ -79,11 +79,11 @@ async def test_delete_asks_first_then_removes_everywhere(user: User, second_user
     await add_model(user, deck_home, "doomed")
     await add_model(user, deck_home, "kept")
     uid = uid_of(deck_home, "doomed")
-    await choose(user, "delete", uid)
+    tap(user, uid, "delete")
     await user.should_see("Delete doomed?")
     user.find(marker="confirm-cancel").click()
     assert [r["name"] for r in deck_home.rows()] == ["doomed", "kept"]
-    await choose(user, "delete", uid)
+    tap(user, uid, "delete")
     user.find(marker="confirm-ok").click()
     await second_user.should_not_see(marker=f"card-{uid}")
     await until(lambda: len(deck_home.rows()) == 1)
@@ -105,8 +105,41 @@ async def test_cards_stay_in_name_order_as_models_come_and_go(user: User, deck_h
 
     assert cards_in_page_order() == ["alpha", "bravo", "charlie"]
     bravo = uid_of(deck_home, "bravo")
-    await choose(user, "delete", bravo)
+    tap(user, bravo, "delete")
     user.find(marker="confirm-ok").click()
     await until(lambda: len(deck_home.rows()) == 2)
     await user.should_not_see(marker=f"card-{bravo}")
     assert cards_in_page_order() == ["alpha", "charlie"]
+
+
+async def test_search_and_the_status_filter_narrow_the_cards_live_and_select_mode_follows(
+        user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    names = ("alpha", "bravo", "charlie", "delta", "echo")
+    for name in names:
+        await add_model(user, deck_home, name)
+    await user.should_not_see(marker="search")  # a few models need no search
+    await add_model(user, deck_home, "foxtrot", ctx_size=256)
+    uids = {name: uid_of(deck_home, name) for name in (*names, "foxtrot")}
+    [grid] = user.find(marker="model-grid").elements
+
+    def shown() -> list[str] | None:
+        return grid.props["shown"]
+
+    user.find(marker="search").type("ALPH")  # any case, any part of the name, family or file
+    await until(lambda: shown() == [uids["alpha"]], message="only alpha")
+    user.find(marker="select-mode").click()
+    user.find(marker="select-shown").click()
+    await user.should_see("1 selected")  # "All shown" is what the search left on screen
+    user.find(marker="select-done").click()
+    user.find(marker="search").clear()
+    await until(lambda: shown() is None, message="every card back")
+
+    [status] = user.find(kind=ui.select, marker="status-filter").elements
+    status.value = "running"
+    await until(lambda: shown() == [], message="none running")
+    await user.should_see("No model matches.")
+    tap(user, uids["foxtrot"], "start")  # a model that starts joins the filter by itself
+    await until(lambda: shown() == [uids["foxtrot"]], within=15, message="foxtrot running")
+    tap(user, uids["foxtrot"], "stop")
+    await until(lambda: shown() == [], within=10, message="foxtrot left Running")

@@ -19,7 +19,7 @@ from store.deck import LOG_LINES_KEPT
 from store.history import Window
 from store.log_filter import line_text
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, uid_of
+from tests.app.helpers import add_model, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -76,8 +76,8 @@ def texts_in(user: User, marker: str) -> list[str]:
 async def start_and_wait(user: User, home: DeckHome, name: str) -> str:
     await add_model(user, home, name, ctx_size=256)
     uid = uid_of(home, name)
-    await user.should_see(marker=f"start-{uid}")  # the row is written just before the card appears
-    user.find(marker=f"start-{uid}").click()
+    await user.should_see(marker=f"card-{uid}")  # the row is written just before the card appears
+    tap(user, uid, "start")
     await until(lambda: home.row(name)["status"] == "running", within=15, message=f"{name} running")
     return uid
 
@@ -161,7 +161,7 @@ async def test_a_crash_is_listed_with_its_exit_code_and_last_lines(user: User, d
     os.kill(server.pid, signal.SIGKILL)
     await user.should_see("exit code -9")
     await until(lambda: crashes_in(deck_home) == [(uid, -9)], message="the crash in the database")
-    await choose(user, "crashes", uid)
+    tap(user, uid, "crashes")
     with user.scope(marker="crash-timeline"):
         await user.should_see("exit code -9")
         await user.should_see("Last lines")

@@ -12,7 +12,7 @@ from nicegui.testing import User
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, start_model, uid_of
+from tests.app.helpers import add_model, fill_form, start_model, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -32,7 +32,7 @@ async def test_configurations_and_last_status_survive_a_restart(deck_home: DeckH
         await again.should_see("killed")
         await again.should_see("error")
         uid = uid_of(deck_home, "survivor")
-        await choose(again, "edit", uid)
+        tap(again, uid, "edit")
         await again.should_see("keep me")
     assert {r["name"]: r["ctx_size"] for r in deck_home.rows()} == {"crashed": 4096, "survivor": 1024}
 
@@ -69,7 +69,7 @@ async def test_a_read_only_database_shows_an_error_and_loses_nothing(user: User,
         await user.should_see("never-saved was not saved: the database file")
         await user.should_see("is read-only")
         uid = uid_of(deck_home, "saved-before")
-        await choose(user, "duplicate", uid)
+        tap(user, uid, "duplicate")
         await user.should_see("saved-before copy was not saved")
         await user.should_not_see(kind=ui.label, content="saved-before copy", retries=1)
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, choose, fill_form, open_flag_list, start_model, stop_model, uid_of
+from tests.app.helpers import add_model, fill_form, open_flag_list, start_model, stop_model, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -79,7 +79,7 @@ async def test_an_app_restart_shows_what_the_runner_kept_and_what_changed_meanwh
         await add_model(user, deck_home, "kept", ctx_size=256)
         await add_model(user, deck_home, "changed", ctx_size=256)
         for name in ("kept", "changed"):
-            user.find(marker=f"start-{uid_of(deck_home, name)}").click()
+            tap(user, uid_of(deck_home, name), "start")
         await until(lambda: {r["status"] for r in deck_home.rows()} == {"running"}, within=20)
     assert len(llama_servers(runner.process.pid)) == 2  # the app went away; the runner kept both
     # While no dashboard watches, one model is stopped: the app must learn it from the snapshot.
@@ -101,7 +101,7 @@ async def test_a_runner_restart_shows_reconnecting_then_the_truth(runner: Standa
         await user.open("/")
         await user.should_see("runner connected", retries=100)  # another process: slower on a loaded machine
         await add_model(user, deck_home, "orphan", ctx_size=256)
-        user.find(marker=f"start-{uid_of(deck_home, 'orphan')}").click()
+        tap(user, uid_of(deck_home, 'orphan'), "start")
         await until(lambda: deck_home.row("orphan")["status"] == "running", within=20)
         await runner.terminate()  # takes its llama-servers with it
         await user.should_see("runner reconnecting", retries=50)
@@ -121,7 +121,7 @@ async def test_a_deleted_model_leaves_the_runner_too(runner: StandaloneRunner, d
         uid = await start_model(user, deck_home, "brief")
         await stop_model(user, deck_home, "brief")
         assert uid in runner.snapshot_uids()
-        await choose(user, "delete", uid)
+        tap(user, uid, "delete")
         user.find(marker="confirm-ok").click()
         await until(lambda: uid not in runner.snapshot_uids(), message="the runner forgot it")
 
@@ -156,22 +156,21 @@ async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and
         runner.process.kill()  # gone without a word (its llama-servers die with it); nothing answers at its address
         await runner.process.wait()
         for uid, last in ((running, "running"), (idle, "stopped")):
-            with user.scope(marker=f"card-{uid}"):
-                await user.should_see("state unknown: the runner is unreachable since", retries=50)
-                await user.should_see(f"last known: {last}")
-        user.find(marker=f"stop-{running}").click()
+            await user.should_see(marker=f"card-{uid}", content="state unknown: the runner is unreachable since",
+                                  retries=50)
+            await user.should_see(marker=f"card-{uid}", content=f"last known: {last}")
+        tap(user, running, "stop")
         await until(lambda: user.notify.contains("away cannot be stopped now: the runner is unreachable since"),
                     message="Stop says why it cannot act")
-        user.find(marker=f"start-{idle}").click()
+        tap(user, idle, "start")
         await until(lambda: user.notify.contains("idle cannot be started now: the runner is unreachable since"),
                     message="Start says why it cannot act")
         assert deck_home.row("away")["status"] == "running"  # nothing was guessed meanwhile
         again = await launch_runner(llama_server_binary, deck_home.models_dir, port=runner.port)
         try:
             await user.should_see("runner connected", retries=100)
-            with user.scope(marker=f"card-{running}"):
-                await user.should_see("stopped")  # the runner came back without it
-                await user.should_not_see("state unknown")
+            await user.should_see(marker=f"card-{running}", content="stopped")  # the runner came back without it
+            await user.should_not_see(marker=f"card-{running}", content="state unknown")
             await until(lambda: deck_home.row("away")["status"] == "stopped", message="reconciled")
         finally:
             await again.terminate()

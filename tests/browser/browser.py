@@ -211,8 +211,10 @@ class Browser:
         return list(self.js(TARGETS_JS, MIN_TARGET_PX))
 
     def wait_still(self) -> None:
-        """Until menus, dialogs and toasts have finished moving (a tap lands where the person sees the target)."""
-        self.wait.until(lambda _: self.js("return document.getAnimations().every(a => a.playState !== 'running')"),
+        """Until menus, dialogs and toasts have finished moving (a tap lands where the person sees the target); a
+        spinner turns for ever and moves nothing."""
+        self.wait.until(lambda _: self.js("return document.getAnimations().every(a => a.playState !== 'running'"
+                                          " || a.effect?.getComputedTiming().iterations === Infinity)"),
                         "animations finished")
 
     def screenshot(self, name: str) -> Path:

@@ -24,7 +24,9 @@ def test_a_cards_error_line_is_readable_in_dark_mode(browser: Browser, deck_app:
     card = browser.add_model("Unreadable", str(broken))
     try:
         browser.tap(browser.button("Start", within=card))
-        browser.see_text_confirming("Unreadable stopped with an error", confirm="Start anyway")
+        toast = browser.see_text_confirming("Unreadable stopped with an error", confirm="Start anyway")
+        browser.tap(browser.button("OK", within=toast.find_element(By.XPATH, TOAST)))  # read: it covered the card
+        browser.no_longer_see(toast, "the crash toast")
         line = browser.card("Unreadable").find_element(By.XPATH, ".//div[contains(text(), 'exit code 1')]")
         browser.screenshot("error-line-dark")
         axe = Axe(browser.driver)
@@ -34,8 +36,6 @@ def test_a_cards_error_line_is_readable_in_dark_mode(browser: Browser, deck_app:
         assert found["passes"] and not found["violations"], [n["any"][0]["message"] for v in found["violations"]
                                                               for n in v["nodes"]]
     finally:
-        browser.tap(browser.button("OK", within=browser.see_text("Unreadable stopped with an error").find_element(
-            By.XPATH, TOAST)))  # the crash toast, read
         browser.delete_model("Unreadable")
         broken.unlink()
 

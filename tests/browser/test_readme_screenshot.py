@@ -1,6 +1,7 @@
 """docs/screenshot.png, made the way a person sees ModelDeck: three models, one running, on a
 desktop in light mode beside a phone in dark mode. Written to test-artifacts/readme-screenshot.png
-on every run; copy it to docs/ when the look changes."""
+(and each screen alone to models-desktop-light.png and models-phone-dark.png) on every run; copy them
+to docs/ when the look changes."""
 
 from __future__ import annotations
 
@@ -33,8 +34,12 @@ def test_readme_screenshot(browser: Browser, deck_app: DeckApp, artifacts: Path,
     desktop = browser.driver.get_screenshot_as_base64()
     browser.color_scheme("dark")
     browser.device(PHONE)
+    browser.open(deck_app.url)  # as a phone opens it: the cards folded
+    browser.wait.until(lambda _: "tok/s" in browser.card("Tiny chat").text, "Tiny chat's figures")
     browser.screenshot("readme-phone")
     phone = browser.driver.get_screenshot_as_base64()
+    for name, shot in (("models-desktop-light.png", desktop), ("models-phone-dark.png", phone)):
+        (artifacts / name).write_bytes(base64.b64decode(shot))
 
     sheet = tmp_path / "sheet.html"
     sheet.write_text(f"""<!doctype html><body style="margin:0;background:#dee2e6;display:flex;gap:{GAP}px;

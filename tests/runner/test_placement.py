@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from protocol.messages import Placement
 from runner.logs import parse_line, read_placement
-from ui.components.model_card import placement_line
+from ui.components.card_face import placement_line
 
 CUDA_LOAD = [
     "0.00.120.001 I llama_model_load_from_file_impl: using device CUDA0 (NVIDIA H200) (0000:19:00.0) - 142000 MiB free",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -11,16 +12,17 @@ from discovery import ScanResult
 from protocol.link import LinkState
 from store import ModelState, StoreError
 from store.deck import MayNotFit
+from ui.components.card_face import CardFaces
 from ui.components.confirm_dialog import ConfirmDialog
 from ui.components.crash_dialog import CrashDialog
 from ui.components.error_details import ErrorDetailsDialog
 from ui.components.history_dialog import HistoryDialog
 from ui.components.import_dialog import ImportDialog
-from ui.components.model_card import model_card
+from ui.components.model_card import ModelCard
 from ui.components.model_form import ModelFormDialog
+from ui.components.model_grid import ModelGrid, ModelSearch
 from ui.components.model_info import ModelInfoDialog
 from ui.components.selection import SelectMode, download_export
-from ui.components.unload_countdown import install as install_countdown
 from ui.services import Services
 from ui.theme import TOUCH, frame
 
@@ -119,57 +121,104 @@ def empty_deck(found: ScanResult | None, allowed_dirs: Sequence[Path]) -> None:
                      "itself. Or press Add model to configure one by hand.")
 
 
+FIRST_SCREEN = 24  # cards in the page as it loads: a phone shows about 9, a desktop 12, a tall tablet 20
+BATCH = 2000  # the rest arrive in messages of this many cards once the page is connected (each one re-renders the grid)
+
+
+class DeckView:
+    """This page's cards, kept in step with the deck: a card added or removed alone (re-rendering a deck of 200
+    cards for one would be wasted), the empty state when there are none.
+
+    The page loads with the first screen of cards; the rest follow in batches as soon as the browser is connected,
+    so the cards a person sees first do not wait for the ones far below (docs/architecture.md, "The models
+    page"). The cards built are always the first ones in the deck's order: a batch appends the next."""
+
+    def __init__(self, services: Services, faces: CardFaces, actions: PageActions, search: ModelSearch,
+                 select: SelectMode, *, read_only: bool) -> None:
+        self.services, self.faces, self.actions, self.search, self.select = services, faces, actions, search, select
+        self.read_only = read_only
+        self.shown: dict[str, ModelCard] = {}  # this page's cards by uid
+        self.grid: ModelGrid | None = None
+        self.render = ui.refreshable(self._render)
+        self.render()
+        services.deck.added.subscribe(self.added)
+        services.deck.removed.subscribe(self.removed)
+        services.catalog.scanned.subscribe(self.scanned)
+        faces.statuses.subscribe(search.status_changed)
+
+    def _card(self, state: ModelState) -> ModelCard:
+        return ModelCard(state, self.faces.of(state), self.actions, read_only=self.read_only,
+                         leading=self.select.checkbox)
+
+    def _render(self) -> None:
+        self.shown.clear()
+        self.grid = None
+        states = self.services.deck.in_order()
+        if not states:
+            empty_deck(self.services.catalog.result, self.services.settings.allowed_model_dirs)
+        else:
+            with ModelGrid(read_only=self.read_only) as self.grid:
+                for state in states[:FIRST_SCREEN]:
+                    self.shown[state.uid] = self._card(state)
+            if len(states) > FIRST_SCREEN:
+                # a page's timer first fires once it is connected; the pause lets the handshake (and a first tap)
+                # through before the server spends its time building the rest
+                ui.timer(0.1, self._build_rest, once=True)
+        self.search.follow(self.grid, len(states))
+
+    async def _build_rest(self) -> None:
+        grid = self.grid
+        while grid is not None and grid is self.grid and not grid.is_deleted:
+            rest = [state for state in self.services.deck.in_order() if state.uid not in self.shown][:BATCH]
+            if not rest:
+                return
+            with grid:
+                for state in rest:
+                    self.shown[state.uid] = self._card(state)
+            await asyncio.sleep(0)  # this batch goes out before the next is built
+
+    def _index(self, uid: str) -> int:
+        return [state.uid for state in self.services.deck.in_order()].index(uid)
+
+    def scanned(self) -> None:
+        if not self.shown:  # the empty state counts the files the catalog knows
+            self.render.refresh()
+
+    def added(self, state: ModelState) -> None:
+        if self.grid is None:
+            self.render.refresh()
+            return
+        index = self._index(state.uid)
+        if index <= len(self.shown):  # among the cards built (the rest: the next batch builds it)
+            with self.grid:
+                card = self.shown[state.uid] = self._card(state)
+            card.move(target_index=index)
+        self.search.follow(self.grid, len(self.services.deck.in_order()))
+
+    def removed(self, uid: str) -> None:
+        card = self.shown.pop(uid, None)
+        if self.grid is None or not self.services.deck.in_order():
+            self.render.refresh()
+            return
+        if card is not None:
+            self.grid.remove(card)
+        self.search.follow(self.grid, len(self.services.deck.in_order()))
+
+
 def register(services: Services) -> None:
-    deck, catalog, allowed_dirs = services.deck, services.catalog, services.settings.allowed_model_dirs
-    install_countdown()
+    deck = services.deck
+    faces = CardFaces()  # what each card shows, computed once for every open page
+    deck.removed.subscribe(faces.forget)
 
     @ui.page("/")
     def models_page() -> None:
-        shown: dict[str, ui.card] = {}  # this page's cards by uid
-        grids: list[ui.grid] = []
-
-        @ui.refreshable
-        def cards() -> None:
-            shown.clear()
-            grids.clear()
-            states = deck.in_order()
-            if not states:
-                empty_deck(catalog.result, allowed_dirs)
-                return
-            with ui.grid().classes("w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3") as grid:
-                grids.append(grid)
-                for state in states:
-                    shown[state.uid] = model_card(state, actions, read_only=read_only, leading=select.checkbox)
-
-        def scanned() -> None:
-            if not shown:  # the empty state counts the files the catalog knows
-                cards.refresh()
-
-        def card_added(state: ModelState) -> None:
-            """One new card in its place: re-rendering a deck of 200 cards for one would take seconds."""
-            if not grids:
-                cards.refresh()
-                return
-            with grids[0]:
-                shown[state.uid] = model_card(state, actions, read_only=read_only, leading=select.checkbox)
-            shown[state.uid].move(target_index=[s.uid for s in deck.in_order()].index(state.uid))
-
-        def card_removed(uid: str) -> None:
-            card = shown.pop(uid, None)
-            if card is not None and shown:
-                grids[0].remove(card)
-            else:
-                cards.refresh()
-
         with frame("Models", services) as who:
             read_only = not who.is_admin
             actions = PageActions(services, read_only=read_only)
-            select = SelectMode(deck, services.actor, deck.in_order, actions.confirm,  # every card is shown (yet)
-                                read_only=read_only)
             with ui.row().classes("w-full items-center justify-between gap-2"):
                 ui.label("Models").classes("text-2xl font-bold")
                 with ui.row().classes("items-center gap-2"):
-                    select.toggle_button()
+                    select_button = ui.row().classes("items-center")
                     files_menu(actions, read_only)
                     if not read_only:
                         ui.button("Add model", icon="add", on_click=actions.form.open_new).classes(
@@ -177,8 +226,9 @@ def register(services: Services) -> None:
             ui.label().classes("text-sm text-warning").bind_text_from(deck.link, "state", lambda s: "" if (
                 s is LinkState.CONNECTED) else f"The runner is {s}: models cannot start."
             ).bind_visibility_from(deck.link, "state", lambda s: s is not LinkState.CONNECTED)
-            cards()
+            search = ModelSearch(deck.in_order)
+            select = SelectMode(deck, services.actor, search.shown, actions.confirm, read_only=read_only)
+            with select_button:
+                select.toggle_button()
+            DeckView(services, faces, actions, search, select, read_only=read_only)
             select.bar()
-        deck.added.subscribe(card_added)
-        deck.removed.subscribe(card_removed)
-        catalog.scanned.subscribe(scanned)
