@@ -56,7 +56,7 @@ from protocol.status import ModelStatus
 from runner.embedded import start_embedded_runner
 from tests.tiny_gguf import write_tiny_llama
 from protocol.units import format_bytes
-from ui.components.model_card import placement_line
+from ui.components.card_face import placement_line
 
 BINARY, GIVEN = Path(sys.argv[1]), sys.argv[2]
 COMPLETIONS, TOKENS = 3, 128
