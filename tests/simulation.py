@@ -25,8 +25,8 @@ def fresh_app() -> None:
     if core.app.is_started:
         # A test that failed inside the app's lifespan skipped NiceGUI's shutdown (its lifespan has no
         # `finally`), and every later test would fail to start: stop it, whatever its handlers say.
-        with contextlib.suppress(Exception):
-            asyncio.run(core.app.stop())
+        with contextlib.suppress(Exception):  # TimeoutError included: a handler that hangs must not hang the suite
+            asyncio.run(asyncio.wait_for(core.app.stop(), timeout=10))
 
 
 @asynccontextmanager
