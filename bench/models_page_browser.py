@@ -45,14 +45,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.remote_connection import RemoteConnection  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from runner.binary import resolve_binary  # noqa: E402
 from tests.browser.browser import DESKTOP, PHONE, Viewport  # noqa: E402
-from tests.browser.conftest import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.browser.conftest import headless_chromium  # noqa: E402
 from tests.browser.crowd import crowded_app, name_of  # noqa: E402
 from tests.browser.deck_app import DeckApp  # noqa: E402
 
@@ -132,15 +131,9 @@ def deck_with(count: int, binary: Path) -> Iterator[DeckApp]:
 
 
 def chromium() -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='modeldeck-bench-chromium-')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    profile = Path(tempfile.mkdtemp(prefix="modeldeck-bench-chromium-"))
+    driver = headless_chromium(profile, page_load_timeout_s=PAGE_LIMIT_S)
     cast(RemoteConnection, driver.command_executor).client_config.timeout = int(PAGE_LIMIT_S)  # late, not never
-    driver.set_page_load_timeout(PAGE_LIMIT_S)
     driver.set_script_timeout(PAGE_LIMIT_S)
     return driver
 

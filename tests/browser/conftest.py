@@ -25,6 +25,20 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,800")
 
 
+def headless_chromium(profile: Path, *, page_load_timeout_s: float) -> webdriver.Chrome:
+    """Debian's Chromium, headless, with its own profile folder, keeping the page's console log."""
+    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "run `make test`: it installs chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(page_load_timeout_s)
+    return driver
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     (ARTIFACTS / "screens").mkdir(parents=True, exist_ok=True)
@@ -33,15 +47,7 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "run `make test`: it installs chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.set_page_load_timeout(30)
+    driver = headless_chromium(tmp_path_factory.mktemp("chromium-profile"), page_load_timeout_s=30)
     try:
         yield driver
     finally:
