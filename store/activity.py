@@ -72,10 +72,13 @@ class Activity:
         self.arrived: Event[ActivityEntry] = Event()
         self.flush_interval_s = flush_interval_s
         self._pending: deque[ActivityEntry] = deque(maxlen=PENDING_MAX)
+        self.unsaved_dropped = 0  # requests that gave way to newer ones while the database refused writes
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
 
     def record(self, entry: ActivityEntry) -> None:
+        if len(self._pending) == self._pending.maxlen:
+            self.unsaved_dropped += 1
         self.recent.append(entry)
         self._pending.append(entry)
         self._wake.set()
@@ -97,8 +100,19 @@ class Activity:
                     await insert_activity(connection, [astuple(entry) for entry in batch])  # type: ignore[misc]
             except DatabaseWriteError as exc:
                 log.warning("activity: %s; will retry", exc)
-                self._pending.extendleft(reversed(batch))
+                self._put_back(batch)
                 raise
+
+    def _put_back(self, batch: list[ActivityEntry]) -> None:
+        """The refused batch goes before what arrived meanwhile; beyond the bound its oldest give way."""
+        arrived = self._pending
+        self._pending = deque(batch, maxlen=arrived.maxlen)
+        self._pending.extend(arrived)
+        gave_way = len(batch) + len(arrived) - len(self._pending)
+        if gave_way:
+            self.unsaved_dropped += gave_way
+            log.warning("activity: %d unsaved requests gave way to newer ones (%d in all)", gave_way,
+                        self.unsaved_dropped)
 
     async def write_behind(self) -> None:
         try:
