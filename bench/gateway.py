@@ -210,9 +210,11 @@ async def warm_figures(app: DeckApp, model: ModelConfig, n: int) -> None:
             g_all: list[float] = []
             beside_direct: list[float] = []
             lag: list[float] = []
-            relaying_cpu_s = 0.0
+            relaying_cpu_s = beside_cpu_s = 0.0  # the app's, while it relays / while the direct streams run
             for _ in range(rounds):
+                used = app_cpu_s(app)
                 d_all.append(await probe.during(streams_at_once(http, direct, model.name, 128), beside_direct))
+                beside_cpu_s += app_cpu_s(app) - used
                 used = app_cpu_s(app)
                 g_all.append(await probe.during(streams_at_once(http, gateway, model.name, 128), lag))
                 relaying_cpu_s += app_cpu_s(app) - used
@@ -226,9 +228,15 @@ async def warm_figures(app: DeckApp, model: ModelConfig, n: int) -> None:
               f"p99 {ms(pct(lag, .99))}")
         print(f"  loop lag p99 <= {ms(pct(lag, .99) - pct(idle, .5))} (goal < 50 ms); of it the busy machine alone "
               f"(app idle) {ms(pct(beside_direct, .99) - pct(idle, .5))}")
-        per_token = relaying_cpu_s / (rounds * STREAMS * 128)  # ignore_eos: every stream is 128 tokens long
-        print(f"  the app's CPU time per relayed token {per_token * 1e6:.0f} us: {per_token * g_rate:.0%} of one core "
-              "at the gateway's rate (a figure the machine's load hardly moves)")
+        tokens = rounds * STREAMS * 128  # ignore_eos: every stream is 128 tokens long
+        per_token = relaying_cpu_s / tokens
+        # What the app spends anyway (the page probe's requests, its own timers), at its rate beside the direct
+        # streams, is not the relay's: what remains is.
+        beside_rate = beside_cpu_s / sum(STREAMS * 128 / rate for rate in d_all)
+        own = (relaying_cpu_s - beside_rate * sum(STREAMS * 128 / rate for rate in g_all)) / tokens
+        print(f"  the app's CPU time per relayed token {per_token * 1e6:.0f} us ({per_token * g_rate:.0%} of one core "
+              f"at the gateway's rate), of it the relay's own {own * 1e6:.0f} us (beside the direct streams the app "
+              f"used {beside_rate:.0%} of a core: the page probe, its timers)")
 
 
 async def stop_server(app: DeckApp, http: aiohttp.ClientSession, model: ModelConfig) -> None:

@@ -18,7 +18,6 @@ from time import perf_counter
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
-import aiohttp
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,6 +25,7 @@ from auth.api_keys import ApiKeys
 from gateway.admission import Admission, Tick
 from gateway.auth import Caller, KeyCheck
 from gateway.errors import GatewayError
+from gateway.http_client import UpstreamError
 from gateway.proxy import Proxy, Reply, Upstream
 from gateway.routing import MODEL_ROUTES, MODELS_LIST, UPSTREAM_PREFIX, ModelDirectory, split_upstream
 from gateway.starts import OnDemandStarts
@@ -140,7 +140,7 @@ class Gateway:
             try:
                 await self.proxy.forward(state, scope["method"], upstream_path, headers=scope["headers"], body=body,
                                          reply=reply, stream=stream)
-            except aiohttp.ClientError as exc:
+            except UpstreamError as exc:
                 raise await self._broken(state, exc) from exc
 
     @staticmethod
@@ -192,10 +192,10 @@ class Gateway:
 
         return tick
 
-    async def _broken(self, state: ModelState, exc: aiohttp.ClientError) -> GatewayError:
+    async def _broken(self, state: ModelState, exc: UpstreamError) -> GatewayError:
         """The server failed mid-request: wait a moment for the runner's word on why, then say it."""
         await self.starts.ended(state, CRASH_REASON_WAIT_S)
-        reason = state.problem or f"its server closed the connection ({exc.__class__.__name__})"
+        reason = state.problem or str(exc)
         return GatewayError(502, f"{state.name} stopped answering: {reason}", "model_crashed")
 
     async def _models(self, caller: Caller, reply: Reply) -> None:

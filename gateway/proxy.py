@@ -1,8 +1,10 @@
 """Forwarding one request to a model's server and its answer back, chunk by chunk.
 
-One long-lived aiohttp session keeps a pool of keep-alive connections to the servers (or to a standalone
-runner's proxy route). A body is relayed as each chunk arrives, never gathered, so a stream reaches the
-client token by token; only a stream's last few chunks are kept, to read its usage once it has ended.
+One HTTP client (gateway/http_client.py) keeps a pool of keep-alive connections to the servers (or to a
+standalone runner's proxy route). A body is relayed as it arrives, never gathered: each send carries all that
+has come since the last one, so a stream reaches the client token by token and a burst that arrived at once
+goes in one write, never held back for more; only a stream's last few chunks are kept, to read its usage once
+it has ended.
 Status codes and content types pass through as the server sent them.
 """
 
@@ -13,22 +15,18 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Protocol
 
-import aiohttp
 from starlette.types import Send
 
 from gateway.errors import GatewayError, error_body, sse_error_event
+from gateway.http_client import Answer, HttpClient
 from gateway.usage import NOTHING, Usage, usage_of_body, usage_of_stream_tail
 from protocol.proxy import FORWARDED_REQUEST_HEADERS, PROXY_ROUTE
 from store import ModelState
 
 BODY_KEPT_MAX = 1024 * 1024  # a whole (non-stream) answer is read for its usage up to this size
 STREAM_TAIL_CHUNKS = 4  # a stream's usage and timings are in its last event or two
-UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5)  # a generation may take as long as it takes
 FORWARDED = frozenset(name.encode() for name in FORWARDED_REQUEST_HEADERS)
 SSE = b"text/event-stream"
-# llama-server closes a keep-alive connection after 5 idle seconds; reusing one it is closing would fail the
-# request (a POST is not retried), so the pool lets go of idle connections first.
-KEEPALIVE_S = 4.0
 
 
 class Upstream(Protocol):
@@ -111,54 +109,44 @@ class Reply:
             await self.end(sse_error_event(error.status, error.message, error.code) if self.streaming else b"")
 
 
-def not_back_to_the_pool(answer: aiohttp.ClientResponse) -> None:
-    """A stream's connection is closed when it ends, not pooled (see `forward`); for a stream that is already
-    whole when its answer begins, the connection may be back already: ask for a stream with `stream=True`."""
-    if answer.connection is not None and answer.connection.protocol is not None:
-        answer.connection.protocol.force_close()
-
-
 class Proxy:
     def __init__(self, upstream: Upstream) -> None:
         self.upstream = upstream
-        self._session: aiohttp.ClientSession | None = None
+        self._client: HttpClient | None = None
 
     async def open(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_S)  # no cap on streams at once
-        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, timeout=UPSTREAM_TIMEOUT,
-                                              skip_auto_headers=("User-Agent", "Accept-Encoding"))
+        self._client = HttpClient()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._client is not None:
+            self._client.close()
 
     async def forward(self, state: ModelState, method: str, path: str, *, headers: list[tuple[bytes, bytes]],
                       body: bytes, reply: Reply, stream: bool = False) -> None:
-        """Relay one request; raises aiohttp.ClientError when the server fails before or during its answer.
+        """Relay one request; raises UpstreamError when the server fails before or during its answer.
 
         llama-server closes its side of a connection after a stream, though it says keep-alive, so a request
         sent next on that connection would fail: a stream asks for a connection of its own (`Connection: close`)."""
-        assert self._session is not None, "the gateway is not open"
+        assert self._client is not None, "the gateway is not open"
         url, authorization = self.upstream.target(state, path)
-        sent = {name.decode(): value.decode("latin-1") for name, value in headers if name in FORWARDED}
-        sent["Authorization"] = authorization
-        if stream:
-            sent["Connection"] = "close"
-        async with self._session.request(method, url, data=body, headers=sent, allow_redirects=False) as answer:
-            kind = answer.headers.get("Content-Type", "application/octet-stream").encode("latin-1")
+        sent = [(name, value) for name, value in headers if name in FORWARDED]
+        sent.append((b"authorization", authorization.encode("latin-1")))
+        async with self._client.request(method, url, sent, body, close=stream) as answer:
+            kind = answer.header(b"content-type") or b"application/octet-stream"
             if kind.startswith(SSE):
-                not_back_to_the_pool(answer)  # an /upstream/ stream the body did not announce
+                answer.keep_connection = False  # an /upstream/ stream the body did not announce
             if reply.started:  # a stream that told the client "loading" while the model started
                 await self._into_stream(answer, kind, reply)
                 return
             out = [(b"content-type", kind)]
-            if answer.content_length is not None:
-                reply.expected = answer.content_length
-                out.append((b"content-length", str(answer.content_length).encode()))
+            length = answer.content_length
+            if length is not None:
+                reply.expected = length
+                out.append((b"content-length", str(length).encode()))
             await reply.start(answer.status, out)
             kept: list[bytes] = []
             kept_size = 0
-            async for chunk in answer.content.iter_any():
+            while chunk := await answer.read_some():
                 if reply.first_chunk_at is None:
                     reply.first_chunk_at = perf_counter()
                 if reply.streaming:
@@ -171,7 +159,7 @@ class Proxy:
         reply.usage = usage_of_stream_tail(reply.tail) if reply.streaming else usage_of_body(b"".join(kept))
 
     @staticmethod
-    async def _into_stream(answer: aiohttp.ClientResponse, kind: bytes, reply: Reply) -> None:
+    async def _into_stream(answer: Answer, kind: bytes, reply: Reply) -> None:
         """Carry on a stream already begun: the server's own events, or its error as one event."""
         if answer.status != 200 or not kind.startswith(SSE):
             body = await answer.read()
@@ -180,7 +168,7 @@ class Proxy:
             await reply.end(b"data: " + (body if body.startswith(b"{") else error_body(
                 answer.status, reply.error, "upstream_error")) + b"\n\n")
             return
-        async for chunk in answer.content.iter_any():
+        while chunk := await answer.read_some():
             if reply.first_chunk_at is None:
                 reply.first_chunk_at = perf_counter()
             reply.tail.append(chunk)
