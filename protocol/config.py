@@ -91,7 +91,7 @@ IDENTITY_AND_TIMES = frozenset({"uid", "created_at", "updated_at"})
 LAUNCH_FIELDS = frozenset({"model_path", "port", "ctx_size", "gpu_layers", "threads", "batch_size", "parallel",
                            "flash_attn", "cache_type_k", "cache_type_v", "extra_args", "env"})
 # The fields a running model keeps as it was started with until it starts again: the launch fields, and the
-# restart policy (the runner holds the one it was started with).
+# restart policy when its runner cannot take a new one at once (before protocol 7).
 RESTART_FIELDS = LAUNCH_FIELDS | {"restart_policy", "restart_limit"}
 
 

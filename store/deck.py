@@ -30,7 +30,15 @@ from protocol.config import LAUNCH_FIELDS, differences, new_uid
 from protocol.flags import FlagCatalog
 from protocol.launch_check import LaunchRefused, launch_problem
 from protocol.link import LinkState
-from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
+from protocol.messages import (
+    CommandReply,
+    HostSample,
+    LogLine,
+    MetricsSample,
+    PolicyCommand,
+    ProcessState,
+    SnapshotEvent,
+)
 from protocol.messages import Event as RunnerEvent
 from protocol.names import unique_name
 from protocol.units import format_duration
@@ -243,7 +251,24 @@ class ModelDeck:
         `updated_at` the caller read; the save is refused (Conflict) if the model has changed since."""
         _require_admin(actor, "edit models")
         async with self._config_writes:
-            return await self._save(config, actor, expected=expected)
+            state = await self._save(config, actor, expected=expected)
+        await self._policy_now(state)
+        return state
+
+    async def _policy_now(self, state: ModelState) -> None:
+        """A running model takes a changed restart policy at once (its runner holds the one it was started with);
+        a runner that cannot (one before protocol 7) leaves it among the changes for the next start."""
+        launched, saved = state.launched, state.config
+        if launched is None or not state.status.is_active or (
+                (launched.restart_policy, launched.restart_limit) == (saved.restart_policy, saved.restart_limit)):
+            return
+        reply = await self.runner.policy(PolicyCommand(uid=state.uid, restart_policy=saved.restart_policy,
+                                                       restart_limit=saved.restart_limit))
+        if not reply.accepted:
+            log.info("%s keeps its restart policy until its next start: %s", state.name, reply.reason)
+        elif state.launched is launched:  # not restarted meanwhile
+            state.launched = launched.model_copy(update={"restart_policy": saved.restart_policy,
+                                                         "restart_limit": saved.restart_limit})
 
     async def _save(self, config: ModelConfig, actor: Actor, *, expected: datetime | None = None,
                     action: VersionAction | None = None, restored_from: int | None = None) -> ModelState:

@@ -45,7 +45,7 @@ async def test_an_edit_while_running_shows_what_the_server_runs_with_until_it_re
     user.find(marker="form-save").click()
     await until(lambda: deck_home.row("live")["ctx_size"] == 512, message="saved")
     assert card_line(user, uid, "settings") == running_on  # what the server runs with, not what was saved
-    assert card_line(user, uid, "pending") == "Changes apply at the next start: context size, port, restart policy"
+    assert card_line(user, uid, "pending") == "Changes apply at the next start: context size, port"  # not the policy
     assert [(s.pid, context_of(s)) for s in llama_servers()] == [(server.pid, "256")]
 
     await edit_while_running(user, uid)
@@ -59,6 +59,24 @@ async def test_an_edit_while_running_shows_what_the_server_runs_with_until_it_re
     await until(restarted, within=30, message="restarted with context 512")
     assert card_line(user, uid, "settings") == f"ctx 512 · port {fixed}"
     assert card_line(user, uid, "pending") == ""
+
+
+async def test_a_restart_policy_changed_while_running_applies_to_the_running_server(
+        user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    uid = await start_model(user, deck_home, "live")  # restart policy: never
+    [server] = llama_servers()
+    await edit_while_running(user, uid, restart_policy="on-failure")
+    user.find(marker="form-save").click()
+    await until(lambda: deck_home.row("live")["restart_policy"] == "on-failure", message="saved")
+    assert card_line(user, uid, "pending") == ""  # nothing waits for a restart
+    server.kill()  # a crash: the runner starts it again, as the new policy says
+
+    def started_again() -> bool:
+        servers = llama_servers()
+        return len(servers) == 1 and servers[0].pid != server.pid and deck_home.row("live")["status"] == "running"
+
+    await until(started_again, within=30, message="started again after the crash")
 
 
 async def test_restart_is_one_tap_in_the_menu_of_a_running_model(user: User, deck_home: DeckHome) -> None:
