@@ -28,6 +28,7 @@ class ModelFileField:
             self.input = ui.input("Model file (.gguf)", on_change=self._typed).classes("w-full").props(
                 'autocomplete=off spellcheck=false')
             self.choices = ui.list().props("dense separator").classes("w-full").mark("model-file-choices")
+        catalog.scanned.subscribe(self._typed)  # inside the page: a file copied in shows up while the form is open
 
     def reset(self) -> None:
         """Follow the value the form just filled in, without calling `on_file` (the form chose its values)."""
