@@ -4,6 +4,7 @@ the field, in plain words, why it cannot be stored; the form never scrolls sidew
 from __future__ import annotations
 
 import pytest
+from axe_selenium_python import Axe
 from selenium.webdriver.common.by import By
 
 from tests.browser.browser import NARROW_PHONE, PHONE, Browser, Viewport
@@ -30,6 +31,12 @@ def test_port_80_stays_80_and_the_field_says_why(browser: Browser, deck_app: Dec
     on_the_field = port.find_element(By.XPATH, "./ancestor::label[contains(@class, 'q-field')][1]")
     assert message in on_the_field.find_elements(By.XPATH, ".//*"), "the message is under the Port field"
     assert port.get_attribute("value") == "80"  # not 1024
+    browser.js("arguments[0].setAttribute('data-checked', 'contrast')", message)  # what axe-core looks at
+    axe = Axe(browser.driver)
+    axe.inject()
+    found = axe.run({"include": [["[data-checked=contrast]"]]},
+                    {"runOnly": {"type": "rule", "values": ["color-contrast"]}})
+    assert found["passes"] and not found["violations"], "the message is readable in dark mode"
     browser.tap(browser.button("Save", within=form))  # again: still refused, still 80
     browser.see_text("Please correct the marked fields: port")
     assert port.get_attribute("value") == "80"
