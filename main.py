@@ -19,6 +19,7 @@ from lifespan import install_lifespan, modeldeck_lifespan
 from settings import Settings, parse_settings
 from store import ModelDeck
 from store.catalog import ModelCatalog
+from store.ports import HostPorts
 from ui import pwa
 from ui.pages import account, activity, audit, dashboard, discover, keys, login, logs, models, users
 from ui.services import Services
@@ -29,7 +30,9 @@ PAGES = (models, discover, dashboard, logs, activity, login, account, keys, user
 
 def build(settings: Settings) -> Services:
     catalog = ModelCatalog(settings.allowed_model_dirs)
-    deck = ModelDeck(catalog, max_running=settings.max_running)
+    # A standalone runner's ports are on its machine: only the embedded runner's are ours to check.
+    deck = ModelDeck(catalog, max_running=settings.max_running, own_port=settings.port,
+                     host_ports=None if settings.runner_url else HostPorts())
     services = Services(deck=deck, catalog=catalog,
                         gate=Gate(open=settings.open_on_loopback and is_loopback(settings.host)), settings=settings)
     app.add_middleware(SignInRequired, gate=services.gate)

@@ -24,10 +24,11 @@ CONFIG_BODY = {"requestBody": {"required": True, "content": {"application/json":
 _WHEN = TypeAdapter(datetime)
 
 
-def checked(deck: ModelDeck, values: dict[str, Any]) -> ModelConfig:
-    """The configuration, checked as the form checks it (Invalid, naming each field's problem, if it is not)."""
+def checked(deck: ModelDeck, values: dict[str, Any], uid: str | None = None) -> ModelConfig:
+    """The configuration of model `uid` (None: a new one), checked as the form checks it (Invalid, naming each
+    field's problem, if it is not)."""
     config, errors = validate_config(values, allowed_dirs=deck.catalog.allowed_dirs, name_taken=False,
-                                     flags=deck.flags)
+                                     flags=deck.flags, port_problem=lambda port: deck.port_problem(port, uid))
     if config is None:
         raise Invalid("the configuration is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
                       errors)
@@ -95,13 +96,15 @@ def model_routes(deck: ModelDeck, callers: Callers) -> APIRouter:
             raise Invalid("the uid cannot change", {"uid": "the uid cannot change (it is the model's identity)"})
         values = {**state.config.settings(), **_settings_in(body), "uid": uid,
                   "created_at": state.config.created_at}
-        config = await deck.with_family(checked(deck, values))
+        config = await deck.with_family(checked(deck, values, uid))
         return ModelView.of(await deck.save(config, actor=caller.actor, expected=expected))
 
-    @router.delete("/{uid}", status_code=204, summary="Delete a configuration (409 while its model runs)")
-    async def delete_model(caller: Who, uid: str) -> Response:
+    @router.delete("/{uid}", status_code=204,
+                   summary="Delete a configuration (409 while its model runs, unless stop=true: then it is stopped "
+                           "first)")
+    async def delete_model(caller: Who, uid: str, stop: bool = False) -> Response:
         caller.must_change("delete models")
-        await deck.delete(seen(caller, uid).uid, actor=caller.actor)
+        await deck.delete(seen(caller, uid).uid, actor=caller.actor, stop=stop)
         return Response(status_code=204)
 
     async def command(caller: Caller, uid: str, what: str, action: Callable[[str], Awaitable[None]]) -> StatusView:

@@ -7,7 +7,7 @@ from discovery.cache import ScanCache, TortoiseScanCache
 from discovery.fit import FitEstimate, FreeMemory, estimate_fit, free_memory, kv_cache_bytes
 from discovery.metadata import GgufError, GgufInfo, read_gguf_info
 from discovery.scan import FolderListing, FoundModel, RefusedFile, ScanResult, list_model_dirs, scan_model_dirs
-from discovery.suggest import NotAModelError, suggest_config
+from discovery.suggest import NotAModelError, default_context, suggest_config
 
 __all__ = [
     "FitEstimate",
@@ -21,6 +21,7 @@ __all__ = [
     "ScanCache",
     "ScanResult",
     "TortoiseScanCache",
+    "default_context",
     "estimate_fit",
     "free_memory",
     "kv_cache_bytes",

@@ -27,8 +27,13 @@ def suggest_config(info: GgufInfo, existing_names: Collection[str], *, ctx_cap: 
         name=unique_name(model_title(info), existing_names),
         model_path=info.path,
         family=(info.architecture or "")[:64],
-        ctx_size=min(info.context_length or ctx_cap, ctx_cap),
+        ctx_size=default_context(info, ctx_cap),
     )
+
+
+def default_context(info: GgufInfo, ctx_cap: int = DEFAULT_CTX_CAP) -> int:
+    """The context a new configuration of this file starts with: the one it was trained on, up to the cap."""
+    return min(info.context_length or ctx_cap, ctx_cap)
 
 
 def model_title(info: GgufInfo) -> str:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from protocol import ModelConfig
 from protocol.flags import FlagCatalog
-from protocol.messages import BuildLogReply, CommandReply, ModelCommand, StartCommand
+from protocol.messages import BuildLogReply, CommandReply, ModelCommand, PolicyCommand, StartCommand
 
 COMMAND_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
@@ -41,6 +41,9 @@ class RunnerClient:
 
     async def forget(self, uid: str) -> CommandReply:
         return await self._post("/v1/forget", ModelCommand(uid=uid).model_dump_json())
+
+    async def policy(self, command: PolicyCommand) -> CommandReply:
+        return await self._post("/v1/policy", command.model_dump_json())
 
     async def build_log(self, limit: int) -> tuple[list[str], str | None]:
         try:

@@ -15,7 +15,7 @@ import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -90,8 +90,9 @@ IDENTITY_AND_TIMES = frozenset({"uid", "created_at", "updated_at"})
 # The fields that reach llama-server: changing one changes how a running model was started.
 LAUNCH_FIELDS = frozenset({"model_path", "port", "ctx_size", "gpu_layers", "threads", "batch_size", "parallel",
                            "flash_attn", "cache_type_k", "cache_type_v", "extra_args", "env"})
-
-Port = Annotated[int, Field(ge=1024, le=65535)]
+# The fields a running model keeps as it was started with until it starts again: the launch fields, and the
+# restart policy when its runner cannot take a new one at once (before protocol 7).
+RESTART_FIELDS = LAUNCH_FIELDS | {"restart_policy", "restart_limit"}
 
 
 class ModelConfig(BaseModel):
@@ -103,7 +104,7 @@ class ModelConfig(BaseModel):
     name: str = Field(min_length=1, max_length=NAME_MAX)
     model_path: str = Field(min_length=1, max_length=4096)
     family: str = Field(default="", max_length=64)
-    port: Port | None = None
+    port: int | None = Field(default=None, ge=1024, le=65535)
     ctx_size: int = Field(default=4096, ge=0, le=1_048_576)
     gpu_layers: int = Field(default=0, ge=-1, le=1000)
     threads: int | None = Field(default=None, ge=1, le=1024)
@@ -202,7 +203,8 @@ FIELD_LABELS = {"name": "name", "model_path": "model file", "family": "family", 
                 "batch_size": "batch size", "parallel": "parallel slots", "flash_attn": "flash attention",
                 "cache_type_k": "KV cache type K", "cache_type_v": "KV cache type V", "aliases": "aliases",
                 "extra_args": "extra arguments", "env": "environment", "autostart": "start with ModelDeck",
-                "restart_policy": "restart policy", "restart_limit": "restart limit", "notes": "notes"}
+                "restart_policy": "restart policy", "restart_limit": "restart limit", "notes": "notes",
+                "unload_when_idle_s": "unload when idle"}
 
 
 def field_label(name: str) -> str:

@@ -1,4 +1,4 @@
-"""Runner protocol messages (version 6): HTTP commands and their replies, WebSocket events.
+"""Runner protocol messages (version 7): HTTP commands and their replies, WebSocket events.
 
 Both sides validate with these models; an invalid message is logged and dropped. Every event
 carries a sequence number per runner connection so a gap is noticed and repaired by a snapshot.
@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from protocol.config import ModelConfig
+from protocol.config import ModelConfig, RestartPolicy
 from protocol.llama_server import BuildStage, LlamaBackend, ServerPhase
 from protocol.status import ModelStatus
 
@@ -23,8 +23,9 @@ LogLevel = Literal["I", "W", "E", "D", "?"]  # llama-server's own letters; "?" f
 # 3: GET /v1/flags; a start with a refused argument or variable gets 409;
 # 4: ProcessState.api_key, and the proxy route to a model's own server (the gateway);
 # 5: a pending restart is its own field (ProcessState.restart), no longer a note in the reason;
-# 6: ModelConfig.unload_when_idle_s (the gateway's idle unload)
-PROTOCOL_VERSION = 6
+# 6: ModelConfig.unload_when_idle_s (the gateway's idle unload);
+# 7: POST /v1/policy: a running model's restart policy, changed without a restart
+PROTOCOL_VERSION = 7
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # a larger WebSocket frame is refused by both sides
 LAST_LINES = 50
 
@@ -43,6 +44,14 @@ class ModelCommand(_Message):
     """stop, restart and forget name the model by its uid."""
 
     uid: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class PolicyCommand(_Message):
+    """A running model's restart policy and limit, applied to its run in progress (the next exit)."""
+
+    uid: str = Field(pattern=r"^[0-9a-f]{32}$")
+    restart_policy: RestartPolicy
+    restart_limit: int = Field(ge=0, le=100)
 
 
 class CommandReply(_Message):

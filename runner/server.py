@@ -4,7 +4,7 @@
   POST /v1/stop     ModelCommand  -> CommandReply    GET /v1/logs/{uid}?limit -> LogsReply
   POST /v1/restart  ModelCommand  -> CommandReply    GET /v1/events           -> WebSocket feed
   POST /v1/forget   ModelCommand  -> CommandReply    GET /v1/server/build-log?limit -> BuildLogReply
-                                                     GET /v1/flags            -> FlagCatalog
+  POST /v1/policy   PolicyCommand -> CommandReply    GET /v1/flags            -> FlagCatalog
   ANY  /v1/models/{uid}/proxy/{path} -> the model's own server (behind the token, like every route)
 
 Every route needs the token (Authorization: Bearer T; the WebSocket may use ?token=T because
@@ -30,6 +30,7 @@ from protocol.messages import (
     CommandReply,
     LogsReply,
     ModelCommand,
+    PolicyCommand,
     StartCommand,
 )
 from runner.binary import BinaryNotFound
@@ -126,6 +127,10 @@ async def restart(request: web.Request) -> web.Response:
 
 async def forget(request: web.Request) -> web.Response:
     return await _command(request, ModelCommand, lambda supervisor, command: supervisor.forget(command.uid))
+
+
+async def policy(request: web.Request) -> web.Response:
+    return await _command(request, PolicyCommand, lambda supervisor, command: supervisor.policy(command))
 
 
 async def flags(request: web.Request) -> web.Response:
@@ -243,6 +248,7 @@ def create_app(supervisor: Supervisor, token: str) -> web.Application:
     app.router.add_post("/v1/stop", stop)
     app.router.add_post("/v1/restart", restart)
     app.router.add_post("/v1/forget", forget)
+    app.router.add_post("/v1/policy", policy)
     app.router.add_get("/v1/flags", flags)
     app.router.add_get("/v1/snapshot", snapshot)
     app.router.add_get("/v1/logs/{uid}", logs)

@@ -29,6 +29,7 @@ from protocol.messages import (
     LogLine,
     MetricsEvent,
     MetricsSample,
+    PolicyCommand,
     ProcessState,
     ServerEvent,
     SnapshotEvent,
@@ -156,6 +157,15 @@ class Supervisor:
         if server.state.status is ModelStatus.STOPPING:
             return False, f"{server.state.name} is stopping"
         self._restart(server, None)
+        return True, None
+
+    def policy(self, command: PolicyCommand) -> tuple[bool, str | None]:
+        """A running model's restart policy, for its next exit (the run in progress keeps its other settings)."""
+        server = self.servers.get(command.uid)
+        if server is None or not server.busy:
+            return False, "that model is not running on this runner"
+        server.config = server.config.model_copy(update={"restart_policy": command.restart_policy,
+                                                         "restart_limit": command.restart_limit})
         return True, None
 
     def forget(self, uid: str) -> tuple[bool, str | None]:

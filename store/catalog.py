@@ -105,6 +105,14 @@ class ModelCatalog:
         used = {_real(path) for path in used_paths}
         return [found for found in self.result.models if _real(found.path) not in used]
 
+    def files(self) -> list[FoundModel]:
+        """The models the last scan found in the allowed folders (a projector is no model on its own)."""
+        return [] if self.result is None else [found for found in self.result.models if not found.info.is_mmproj]
+
+    def named(self, name: str) -> list[FoundModel]:
+        """The models found under this bare file name (`tiny.gguf`), in any allowed folder."""
+        return [found for found in self.files() if Path(found.path).name == name]
+
     @staticmethod
     def suggestion(found: FoundModel, taken_names: Collection[str]) -> ModelConfig:
         return suggest_config(found.info, taken_names)

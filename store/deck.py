@@ -30,7 +30,15 @@ from protocol.config import LAUNCH_FIELDS, differences, new_uid
 from protocol.flags import FlagCatalog
 from protocol.launch_check import LaunchRefused, launch_problem
 from protocol.link import LinkState
-from protocol.messages import CommandReply, HostSample, LogLine, MetricsSample, ProcessState, SnapshotEvent
+from protocol.messages import (
+    CommandReply,
+    HostSample,
+    LogLine,
+    MetricsSample,
+    PolicyCommand,
+    ProcessState,
+    SnapshotEvent,
+)
 from protocol.messages import Event as RunnerEvent
 from protocol.names import unique_name
 from protocol.units import format_duration
@@ -44,6 +52,7 @@ from store.journal import Journal
 from store.llama_server import LlamaServer
 from store.model_state import ModelState, StatusChange
 from store.monitor import Monitor
+from store.ports import HostPorts
 from store.request_rates import RECOUNT_EVERY_S, RequestRates
 from store.runner_control import NoRunner, RunnerControl
 
@@ -101,9 +110,12 @@ class BulkResult:
 
 class ModelDeck:
     def __init__(self, catalog: ModelCatalog | None = None, journal: Journal | None = None, *,
-                 max_running: int | None = None) -> None:
+                 max_running: int | None = None, own_port: int | None = None,
+                 host_ports: HostPorts | None = None) -> None:
         self.models: dict[str, ModelState] = {}
         self.max_running = max_running  # the most models ModelDeck runs at once of its own accord (None: no limit)
+        self.own_port = own_port  # the web UI's port: no model may take it
+        self.host_ports = host_ports  # the ports of the machine the models run on, when that is this one
         self.catalog = catalog or ModelCatalog(())  # no folders: no file is described, every start goes ahead
         self.flags: FlagCatalog | None = None  # the runner's llama-server flags, once it has said
         self.journal = journal or Journal()
@@ -175,6 +187,25 @@ class ModelDeck:
     def _name_clash(self, config: ModelConfig) -> str | None:
         return next((name for name in config.names() if self.name_taken(name, config.uid)), None)
 
+    def port_problem(self, port: int, uid: str | None = None) -> str | None:
+        """Why the model `uid` (None: a new one) could not listen on this fixed port; None when it can, or when it
+        is the port the model has already (checked when it was saved). Asked at save (the form, the API, imports,
+        and `save` itself): a port that cannot work is said then, not found out at start."""
+        saved = self.models.get(uid) if uid is not None else None
+        if saved is not None and saved.config.port == port:
+            return None
+        if port == self.own_port:
+            return f"Port {port} is ModelDeck's own port: choose another, or leave it empty for an automatic one"
+        for state in self.models.values():
+            if state.uid != uid and state.config.port == port:
+                return f"Port {port} is already set for {state.name}"
+        for state in self.models.values():
+            if state.status.is_active and state.port == port:  # its own server holds it: that is no conflict
+                return None if state.uid == uid else f"Port {port} is in use by {state.name}, which runs on it now"
+        if self.host_ports is not None and self.host_ports.in_use(port):
+            return f"Port {port} is in use by another program on this machine"
+        return None
+
     async def settled(self) -> None:
         """Wait until no model is starting, running or stopping: the runner's last word on each has arrived
         (at shutdown, after the embedded runner stopped them). Wrap it in asyncio.timeout to bound the wait."""
@@ -220,7 +251,24 @@ class ModelDeck:
         `updated_at` the caller read; the save is refused (Conflict) if the model has changed since."""
         _require_admin(actor, "edit models")
         async with self._config_writes:
-            return await self._save(config, actor, expected=expected)
+            state = await self._save(config, actor, expected=expected)
+        await self._policy_now(state)
+        return state
+
+    async def _policy_now(self, state: ModelState) -> None:
+        """A running model takes a changed restart policy at once (its runner holds the one it was started with);
+        a runner that cannot (one before protocol 7) leaves it among the changes for the next start."""
+        launched, saved = state.launched, state.config
+        if launched is None or not state.status.is_active or (
+                (launched.restart_policy, launched.restart_limit) == (saved.restart_policy, saved.restart_limit)):
+            return
+        reply = await self.runner.policy(PolicyCommand(uid=state.uid, restart_policy=saved.restart_policy,
+                                                       restart_limit=saved.restart_limit))
+        if not reply.accepted:
+            log.info("%s keeps its restart policy until its next start: %s", state.name, reply.reason)
+        elif state.launched is launched:  # not restarted meanwhile
+            state.launched = launched.model_copy(update={"restart_policy": saved.restart_policy,
+                                                         "restart_limit": saved.restart_limit})
 
     async def _save(self, config: ModelConfig, actor: Actor, *, expected: datetime | None = None,
                     action: VersionAction | None = None, restored_from: int | None = None) -> ModelState:
@@ -228,6 +276,8 @@ class ModelDeck:
         if (clash := self._name_clash(config)) is not None:
             raise Conflict(f"a model named {clash!r} already exists (as a name or an alias)")
         state = self.models.get(config.uid)
+        if config.port is not None and (problem := self.port_problem(config.port, config.uid)) is not None:
+            raise Conflict(problem)
         if expected is not None and state is None:
             raise NotFound("that model no longer exists")
         if expected is not None and state is not None and state.config.updated_at != expected:
@@ -275,8 +325,12 @@ class ModelDeck:
                                              "aliases": [], "created_at": None, "updated_at": None})
             return await self._save(copy, actor, action=VersionAction.DUPLICATE)
 
-    async def delete(self, uid: str, *, actor: Actor) -> None:
+    async def delete(self, uid: str, *, actor: Actor, stop: bool = False) -> None:
+        """Delete a model's configuration; refused (Conflict) while it runs, unless `stop`: then it is stopped
+        first, and deleted once it has."""
         _require_admin(actor, "delete models")
+        if stop:
+            await self._stopped(uid, actor)
         async with self._config_writes:
             state = self.get(uid)
             if state.status.is_active:
@@ -380,16 +434,21 @@ class ModelDeck:
     async def restart(self, uid: str, *, actor: Actor) -> None:
         """Stop the model (if it runs), wait until it has stopped, start it with its configuration as it is now."""
         _require_admin(actor, "restart models")
-        state = self.get(uid)
-        if state.status.is_active:
-            if state.status.can_stop:
-                await self.stop(uid, actor=actor)
-            try:
-                async with asyncio.timeout(RESTART_STOP_WAIT_S):
-                    await self.reached(uid, ModelStatus.STOPPED, ModelStatus.ERROR)
-            except TimeoutError:
-                raise Conflict(f"{state.name} did not stop within {RESTART_STOP_WAIT_S:.0f} s") from None
+        await self._stopped(uid, actor)
         await self.start(uid, actor=actor, anyway=True)
+
+    async def _stopped(self, uid: str, actor: Actor) -> None:
+        """Stop the model if it runs, and wait until it has stopped (Conflict when that takes too long)."""
+        state = self.get(uid)
+        if not state.status.is_active:
+            return
+        if state.status.can_stop:
+            await self.stop(uid, actor=actor)
+        try:
+            async with asyncio.timeout(RESTART_STOP_WAIT_S):
+                await self.reached(uid, ModelStatus.STOPPED, ModelStatus.ERROR)
+        except TimeoutError:
+            raise Conflict(f"{state.name} did not stop within {RESTART_STOP_WAIT_S:.0f} s") from None
 
     async def start_many(self, uids: Iterable[str], *, actor: Actor, anyway: bool = False) -> list[BulkResult]:
         return await self._each(uids, lambda uid: self.start(uid, actor=actor, anyway=anyway), "starting")
@@ -481,7 +540,9 @@ class ModelDeck:
             state = self._startable(uid)  # another browser may have started it meanwhile
             if state.fit is not None and not state.fit.fits:
                 raise MayNotFit(state.name, state.fit)
-        await self._command(state, ModelStatus.STARTING, lambda: self.runner.start(state.config), actor)
+        launched = state.launched = state.config  # what the card shows until the next start
+        state.port = None  # the last run's: the runner says which one this run listens on
+        await self._command(state, ModelStatus.STARTING, lambda: self.runner.start(launched), actor)
 
     async def fits(self, uid: str) -> bool:
         """Whether the model may fit in the memory free now, by the estimate (True when there is none)."""

@@ -104,6 +104,7 @@ class _Planner:
                           for name in state.config.names()}
         self.names = [state.name for state in deck.models.values()]
         self.in_file: set[str] = set()  # names and uids the file has planned so far
+        self.ports: dict[int, str] = {}  # the fixed ports the file has planned so far, and whose they are
 
     def existing(self, candidate: Candidate) -> ModelState | None:
         uid = candidate.values.get("uid")
@@ -127,6 +128,8 @@ class _Planner:
         self.in_file |= {config.name.casefold(), config.uid}
         self.names.append(config.name)
         self.answering |= {other.casefold(): config.uid for other in config.names()}
+        if config.port is not None:
+            self.ports[config.port] = config.name
         if existing is None or outcome is not Outcome.CHANGE:
             return PlannedModel(candidate.source, config.name, outcome, "", tuple(candidate.notes), config)
         return _replacing(candidate, existing, config)
@@ -152,14 +155,21 @@ class _Planner:
         if not values.get("family") and isinstance(values.get("model_path"), str):
             info = await self.deck.catalog.info(values["model_path"].strip())
             values["family"] = info.architecture if info else ""
+        uid = values.get("uid")
         config, errors = validate_config(values, allowed_dirs=self.deck.catalog.allowed_dirs, name_taken=False,
-                                         flags=self.deck.flags)
+                                         flags=self.deck.flags, port_problem=lambda port: self._port_problem(
+                                             port, uid if isinstance(uid, str) else None))
         if config is None:
             return None, _problems(errors)
         for other in config.names():
             if self.answering.get(other.casefold(), config.uid) != config.uid:
                 return None, f"another model already answers to {other!r}"
         return config, ""
+
+    def _port_problem(self, port: int, uid: str | None) -> str | None:
+        if port in self.ports:
+            return f"Port {port} is already set for {self.ports[port]}, earlier in this file"
+        return self.deck.port_problem(port, uid)
 
 
 def _replacing(candidate: Candidate, existing: ModelState, config: ModelConfig) -> PlannedModel:

@@ -12,6 +12,7 @@ from nicegui import binding
 
 from discovery import FitEstimate, GgufInfo
 from protocol import ModelConfig, ModelStatus
+from protocol.config import RESTART_FIELDS, differences, field_label
 from protocol.messages import MetricsSample, PendingRestart, Placement
 
 
@@ -19,7 +20,9 @@ from protocol.messages import MetricsSample, PendingRestart, Placement
 class ModelState:
     """Assigning any field updates every connected client (no polling)."""
 
-    config: ModelConfig
+    config: ModelConfig  # as saved
+    # As its server was started with (kept while it runs; the card shows it and what waits for the next start).
+    launched: ModelConfig | None = None
     status: ModelStatus = ModelStatus.STOPPED
     exit_code: int | None = None
     reason: str | None = None
@@ -49,6 +52,21 @@ class ModelState:
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def running_with(self) -> ModelConfig:
+        """The configuration its server runs with while it has one (the saved one when that is not known: a
+        server started before this dashboard), the saved one otherwise."""
+        return self.launched if self.launched is not None and self.status.is_active else self.config
+
+    @property
+    def pending(self) -> list[str]:
+        """The fields saved since its server started that it only takes at its next start (the form's words);
+        empty while it has no server, or runs as saved."""
+        launched = self.running_with
+        if launched is self.config:
+            return []
+        return [field_label(name) for name in sorted(differences(launched, self.config).keys() & RESTART_FIELDS)]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from protocol import ModelConfig
 from protocol.flags import FlagCatalog
-from protocol.messages import CommandReply
+from protocol.messages import CommandReply, PolicyCommand
 
 
 class RunnerControl(Protocol):
@@ -15,6 +15,10 @@ class RunnerControl(Protocol):
     async def stop(self, uid: str) -> CommandReply: ...
 
     async def forget(self, uid: str) -> CommandReply: ...
+
+    async def policy(self, command: PolicyCommand) -> CommandReply:
+        """A running model's restart policy, changed without a restart (refused by a runner before version 7)."""
+        ...
 
     async def build_log(self, limit: int) -> tuple[list[str], str | None]:
         """The last lines of the runner's llama-server build, or why they cannot be had."""
@@ -33,6 +37,9 @@ class NoRunner:
         return CommandReply(accepted=False, reason="the runner is not connected")
 
     async def forget(self, uid: str) -> CommandReply:
+        return CommandReply(accepted=False, reason="the runner is not connected")
+
+    async def policy(self, command: PolicyCommand) -> CommandReply:
         return CommandReply(accepted=False, reason="the runner is not connected")
 
     async def build_log(self, limit: int) -> tuple[list[str], str | None]:

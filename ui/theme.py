@@ -25,12 +25,13 @@ LINK_ICONS = {LinkState.CONNECTED: "cloud_done", LinkState.RECONNECTING: "cloud_
 PRIMARY = "#3b5bdb"
 
 # Text in Quasar's brand colours where they are too faint (WCAG AA: 4.5:1 for text, 3:1 for icons). Quasar's red
-# on a dark card is 2.6:1 and its primary 3.0:1, its amber on white 1.7:1; these are 7.3, 7.4 and 5.5:1. Filled
-# buttons and badges (white on the colour) keep the brand colours. In NiceGUI's "overrides" layer: an important
-# rule there wins over Quasar's own important colour classes (a later layer), an unlayered one would not.
+# on a dark card is 2.6:1 and its primary 3.0:1, its amber on white 1.7:1; these are 7.3, 7.4 and 5.5:1 (a field's
+# error message is such red text). Filled buttons and badges (white on the colour) keep the brand colours. In
+# NiceGUI's "overrides" layer: an important rule there wins over Quasar's own important colour classes (a later
+# layer), an unlayered one would not.
 READABLE_TEXT_CSS = """
 @layer overrides {
-  .body--dark .text-negative { color: #ff8787 !important; }
+  .body--dark .text-negative, .body--dark .q-field--error .q-field__bottom { color: #ff8787 !important; }
   .body--dark .text-primary { color: #91a7ff !important; }
   .body--light .text-warning { color: #8a6100 !important; }
 }

@@ -13,13 +13,14 @@ async def test_a_bad_configuration_is_refused_with_every_fields_problem(managed:
     deck = await managed(models={"tiny": {}})
     before = deck.rows()
     answer = await deck.call("POST", "/api/models", json={
-        "name": "", "model_path": "/etc/passwd", "ctx_size": "lots", "extra_args": ["-hf", "org/repo"],
+        "name": "", "model_path": "/etc/passwd", "ctx_size": "lots", "port": 80, "extra_args": ["-hf", "org/repo"],
         "env": {"LD_PRELOAD": "/tmp/x.so"}})
     assert answer.status == 422
     fields = answer.body["fields"]
     assert fields["name"] == "a name is required"
     assert "outside the allowed model folders" in fields["model_path"]
-    assert "valid integer" in fields["ctx_size"]
+    assert fields["ctx_size"] == "Context size must be a whole number"  # plain words, not pydantic's
+    assert fields["port"] == "Port must be between 1024 and 65535"
     assert "it downloads models or files" in fields["extra_args"]
     assert "LD_PRELOAD cannot be set" in fields["env"]
     assert answer.json_detail().startswith("the configuration is not valid: ")
@@ -46,9 +47,7 @@ async def test_names_and_aliases_taken_uids_unknown_and_running_models_say_so(ma
     await eventually(lambda: _status(deck, tiny["uid"], "running"), within=30, message="tiny running")
     running = await deck.call("DELETE", f"/api/models/{tiny['uid']}")
     assert running.status == 409 and running.json_detail() == "stop tiny before deleting it"
-    assert (await deck.call("POST", f"/api/models/{tiny['uid']}/stop")).status == 202
-    await eventually(lambda: _status(deck, tiny["uid"], "stopped"), within=15, message="tiny stopped")
-    assert (await deck.call("DELETE", f"/api/models/{tiny['uid']}")).status == 204
+    assert (await deck.call("DELETE", f"/api/models/{tiny['uid']}?stop=true")).status == 204  # stopped, then deleted
     assert deck.model_names() == []
 
 

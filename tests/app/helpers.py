@@ -21,7 +21,7 @@ async def fill_form(user: User, **values: object) -> None:
         if isinstance(element, ui.input | ui.textarea):
             user.find(marker=f"field-{field}").clear().type(str(value))
         else:
-            assert isinstance(element, ui.number | ui.select | ui.switch)
+            assert isinstance(element, ui.select | ui.switch)
             element.value = value
 
 

@@ -12,7 +12,7 @@ from tests.app.helpers import add_model, fill_form, open_flag_list
 
 def field_error(user: User, field: str) -> str | None:
     element = next(iter(user.find(marker=f"field-{field}").elements))
-    assert isinstance(element, ui.input | ui.number | ui.textarea | ui.select)
+    assert isinstance(element, ui.input | ui.textarea | ui.select)
     return element.error
 
 
@@ -31,11 +31,11 @@ async def submit(user: User, deck_home: DeckHome, **values: object) -> None:
     ("name", "", "a name is required"),
     ("model_path", "", "choose a model file"),
     ("model_path", "/nonexistent/model.gguf", "no such file"),
-    ("ctx_size", -1, "greater than or equal to 0"),
-    ("port", 80, "greater than or equal to 1024"),
-    ("parallel", 0, "greater than or equal to 1"),
-    ("batch_size", 1.5, "valid integer"),
-    ("unload_when_idle_s", 0, "greater than or equal to 1"),
+    ("ctx_size", -1, "Context size must be between 0 and 1048576"),
+    ("port", 80, "Port must be between 1024 and 65535"),
+    ("parallel", 0, "Parallel slots must be between 1 and 256"),
+    ("batch_size", 1.5, "Batch size must be a whole number"),
+    ("unload_when_idle_s", 0, "Unload when idle must be between 1 and 604800"),
     ("extra_args", "--host 0.0.0.0", "--host is not allowed: ModelDeck sets it itself"),
     ("extra_args", "--port=9000", "--port is not allowed: ModelDeck sets it itself"),
     ("extra_args", "-m other.gguf", "-m (--model) is not allowed: ModelDeck sets it itself"),

@@ -22,7 +22,7 @@ async def test_configurations_and_last_status_survive_a_restart(deck_home: DeckH
     async with started_app() as first:
         await first.open("/")
         await add_model(first, deck_home, "survivor", ctx_size=1024, notes="keep me")
-        await add_model(first, deck_home, "crashed")
+        await add_model(first, deck_home, "crashed", ctx_size=4096)
     # The runner recorded a crash before the app went down (written as the journal would).
     with closing(sqlite3.connect(deck_home.db_path)) as db, db:
         db.execute("UPDATE model_config SET status='error', exit_code=137, reason='killed' WHERE name='crashed'")

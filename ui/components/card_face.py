@@ -80,6 +80,18 @@ def reason_line(state: ModelState) -> str:
     return state.reason or "" if shown else ""
 
 
+def settings_line(state: ModelState) -> str:
+    """Context and port as its server runs with them (the port it listens on); once stopped, as configured."""
+    config = state.running_with
+    port = (state.port if state.status.is_active else None) or config.port or "auto"
+    return f"ctx {config.ctx_size} · port {port}"
+
+
+def pending_line(state: ModelState) -> str:
+    pending = state.pending
+    return f"Changes apply at the next start: {', '.join(pending)}" if pending else ""
+
+
 def face_of(state: ModelState) -> Face:
     """Every text the card shows, already in words; empty strings are lines the card leaves out."""
     status = state.status
@@ -94,10 +106,12 @@ def face_of(state: ModelState) -> Face:
         "badge": [background, text],
         "can_start": status.can_start,
         "can_stop": status.can_stop,
+        "can_restart": running,
         "busy": status in (ModelStatus.STARTING, ModelStatus.STOPPING),
         "speed": rate(state.figures.tokens_per_second if state.figures else None, "tok/s") if running else "",
         "file": file_line(state),
-        "settings": f"ctx {config.ctx_size} · port {state.port or config.port or 'auto'}",
+        "settings": settings_line(state),
+        "pending": pending_line(state),
         "memory": memory_line(state),
         "placement": placement_line(state.placement) if running else "",
         "fit": fit_line(state.fit),

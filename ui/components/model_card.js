@@ -152,6 +152,7 @@ export default {
         { kind: "unknown", text: card.unknown, look: "text-orange-10" },
         { kind: "problem", text: card.problem, look: "text-negative" },
         { kind: "blocked", text: card.blocked, look: "text-negative" },
+        { kind: "pending", text: card.pending, look: "text-warning" },
         { kind: "waiting", text: card.waiting, look: "opacity-80" },
         { kind: "traffic", text: card.traffic, look: "" },
         { kind: "unload", text: card.unload_at ? unloadsIn(card.unload_at) : "", look: "opacity-80" },

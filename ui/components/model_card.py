@@ -22,6 +22,7 @@ from ui.components.card_face import CardFace, Face
 class CardActions(Protocol):
     async def start(self, state: ModelState) -> None: ...
     async def stop(self, state: ModelState) -> None: ...
+    async def restart(self, state: ModelState) -> None: ...
     def edit(self, state: ModelState) -> None: ...
     async def duplicate(self, state: ModelState) -> None: ...
     def delete(self, state: ModelState) -> None: ...
@@ -44,6 +45,7 @@ class MenuEntry:
 
 
 MENU = (
+    MenuEntry("restart", "Restart", changes=True, when="can_restart"),
     MenuEntry("edit", "Edit", changes=True),
     MenuEntry("duplicate", "Duplicate", changes=True),
     MenuEntry("info", "Info"),
@@ -64,7 +66,7 @@ def menu_for(*, read_only: bool) -> list[dict[str, Any]]:
 def _shown(face: Face) -> list[str]:
     """The texts a person sees on the card (what `user.should_see` matches)."""
     keys = ("name", "status", "speed", "family", "file", "settings", "memory", "placement", "fit", "unknown",
-            "problem", "blocked", "waiting", "traffic", "unload")
+            "problem", "blocked", "pending", "waiting", "traffic", "unload")
     return [face[key] for key in keys]
 
 

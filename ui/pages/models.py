@@ -66,6 +66,9 @@ class PageActions:
     async def stop(self, state: ModelState) -> None:
         await self._attempt(lambda: self.deck.stop(state.uid, actor=self.actor()))
 
+    async def restart(self, state: ModelState) -> None:
+        await self._attempt(lambda: self.deck.restart(state.uid, actor=self.actor()), f"Restarting {state.name}")
+
     def edit(self, state: ModelState) -> None:
         self.form.open_edit(state.config)
 
@@ -73,9 +76,12 @@ class PageActions:
         await self._attempt(lambda: self.deck.duplicate(state.uid, actor=self.actor()), f"Duplicated {state.name}")
 
     def delete(self, state: ModelState) -> None:
-        self.confirm.ask(f"Delete {state.name}? Its configuration is removed; the model file stays.", "Delete",
-                         lambda: self._attempt(lambda: self.deck.delete(state.uid, actor=self.actor()),
-                                               f"Deleted {state.name}"))
+        """Asks first; a running model is offered "Stop and delete" (the deck stops it, then deletes it)."""
+        running = state.status.is_active
+        question = (f"{state.name} is {state.status}. Stop it and delete its configuration? The model file stays."
+                    if running else f"Delete {state.name}? Its configuration is removed; the model file stays.")
+        self.confirm.ask(question, "Stop and delete" if running else "Delete", lambda: self._attempt(
+            lambda: self.deck.delete(state.uid, actor=self.actor(), stop=running), f"Deleted {state.name}"))
 
     def details(self, state: ModelState) -> None:
         self.details_dialog.show(state)
