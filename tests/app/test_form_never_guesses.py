@@ -95,7 +95,7 @@ async def test_the_model_file_is_picked_from_the_files_the_catalog_knows(user: U
     user.find(marker="add-model").click()
     await fill_form(user, name="picked")
     user.find(marker="field-model_path").type("other")  # search as you type
-    await user.should_see(marker="file-choice-other-model.gguf", retries=50)  # once the catalog has scanned
+    await user.should_see(marker="file-choice-other-model.gguf", retries=300)  # the scan: up to 30 s when busy
     await user.should_not_see(marker="file-choice-tiny.gguf")
     user.find(marker="file-choice-other-model.gguf").click()
     assert field(user, "model_path").value == str(deck_home.models_dir / "other-model.gguf")
@@ -107,7 +107,7 @@ async def test_the_model_file_is_picked_from_the_files_the_catalog_knows(user: U
 async def test_a_bare_file_name_means_the_one_file_of_that_name(user: User, deck_home: DeckHome) -> None:
     await user.open("/")
     user.find(marker="add-model").click()
-    await user.should_see(marker="file-choice-tiny.gguf", retries=50)  # the catalog has scanned
+    await user.should_see(marker="file-choice-tiny.gguf", retries=300)  # the catalog has scanned
     await fill_form(user, name="bare", model_path="tiny.gguf")
     assert field(user, "model_path").props.get("hint") == f"Means the file {deck_home.model_file}"  # said, not hidden
     user.find(marker="form-save").click()
@@ -119,7 +119,7 @@ async def test_the_context_follows_the_files_trained_context_and_warns_past_it(
         user: User, deck_home: DeckHome) -> None:
     await user.open("/")
     user.find(marker="add-model").click()
-    await user.should_see(marker="file-choice-tiny.gguf", retries=50)
+    await user.should_see(marker="file-choice-tiny.gguf", retries=300)
     await fill_form(user, name="trained", model_path=str(deck_home.model_file))
     assert field(user, "ctx_size").value == "256"  # tiny.gguf was trained on 256 (the form said 4096)
     await fill_form(user, ctx_size="4096")
