@@ -225,7 +225,8 @@ class ManagedServer:
                           last_lines=ended.last_lines, metrics=None,
                           restart=PendingRestart(delay_s=delay, attempt=failures, limit=self.config.restart_limit))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)  # backoff, cut short by stop
+                    async with asyncio.timeout(delay):  # backoff, cut short by stop (timeout: see _wait_ready)
+                        await self._stop.wait()
                 if self._stop.is_set():
                     break
                 self._set(status=ModelStatus.STARTING, restarts=self.state.restarts + 1, reason=None,
@@ -349,8 +350,11 @@ class ManagedServer:
         while not await health_ok(port):
             self._output_seen.clear()
             pause = min(max((loop.time() - began) / 40, HEALTH_POLL_MIN_S), HEALTH_POLL_MAX_S)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancel this task gets when
+            # the run ends (CPython gh-86296), and the loop would go on polling a port nobody serves.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._output_seen.wait(), pause)
+                async with asyncio.timeout(pause):
+                    await self._output_seen.wait()
 
     async def _read_output(self, stream: asyncio.StreamReader) -> None:
         pending = b""

@@ -208,7 +208,8 @@ async def events(request: web.Request) -> web.WebSocketResponse:
 
 async def _send_loop(ws: web.WebSocketResponse, sub: Subscription) -> None:
     while (frame := await sub.next()) is not None:
-        await asyncio.wait_for(ws.send_str(frame), SEND_TIMEOUT_S)
+        async with asyncio.timeout(SEND_TIMEOUT_S):  # not wait_for: on 3.11 it can swallow our cancel (gh-86296)
+            await ws.send_str(frame)
 
 
 async def _read_loop(ws: web.WebSocketResponse) -> None:

@@ -46,7 +46,8 @@ class Feed:
         return item
 
     async def next(self, within: float = 5.0) -> Event:
-        return await asyncio.wait_for(self._get(), within)
+        async with asyncio.timeout(within):  # not wait_for: on 3.11 it can swallow a cancel (CPython gh-86296)
+            return await self._get()
 
     async def wait_for(self, match: Callable[[Event], bool], within: float = 10.0) -> Event:
         """The first event (from now on) that matches; fails after `within` seconds."""

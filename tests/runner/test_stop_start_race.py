@@ -55,6 +55,11 @@ async def test_a_start_accepted_as_the_stop_ends_is_not_reported_stopped(
     assert state.status is ModelStatus.RUNNING and state.pid is not None and not gone(state.pid)
 
 
+def tasks_of_runs() -> list[str]:
+    return [name for task in asyncio.all_tasks()
+            if (name := getattr(task.get_coro(), "__qualname__", "")).startswith("ManagedServer.")]
+
+
 @dataclass
 class FeedCheck:
     """Reads a feed and records every moment it told something a process contradicts."""
@@ -117,6 +122,8 @@ async def test_racing_commands_over_http_never_report_a_live_server_stopped(
         for config in configs:  # a last stop each: then no server may be left
             await runner.stop(config.uid)
         await until(lambda: not any(servers[c.uid].busy for c in configs), within=10, message="every model stopped")
+        # Nothing of a run goes on after it (such as a readiness poll of a port nobody serves any more).
+        await until(lambda: not tasks_of_runs(), within=5, message=f"the runs' tasks ended (left: {tasks_of_runs()})")
     finally:
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
