@@ -45,7 +45,7 @@ async def test_the_form_offers_the_allowed_flags_and_adds_the_one_tapped(user: U
     user.find(marker="field-name").type("tuned")
     user.find(marker="field-model_path").type(str(deck_home.model_file))
     user.find(marker="form-save").click()
-    await user.should_see("Saved tuned")
+    await user.should_see("Saved tuned", retries=50)  # a save writes to disk: 5 s when busy
     row = deck_home.row("tuned")
     assert json.loads(row["extra_args"]) == ["--ctx-checkpoints", "4", "--temp", "0.7"]
     assert json.loads(row["env"]) == {"CUDA_VISIBLE_DEVICES": "0"}
@@ -95,7 +95,7 @@ async def test_a_configuration_saved_before_the_allowlist_loads_and_says_why_it_
         assert field(user, "extra_args").error == "--mcp-servers-json is not allowed: it runs programs or tools"
         await fill_form(user, extra_args="--temp 0")
         user.find(marker="form-save").click()
-        await user.should_see("Saved old-tools")
+        await user.should_see("Saved old-tools", retries=50)
         await user.should_not_see(marker=f"card-{tools}", content="Cannot start", retries=1)
 
         tap(user, preload, "edit")

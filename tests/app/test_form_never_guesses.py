@@ -122,6 +122,8 @@ async def test_the_context_follows_the_files_trained_context_and_warns_past_it(
     await user.should_see(marker="file-choice-tiny.gguf", retries=300)
     await fill_form(user, name="trained", model_path=str(deck_home.model_file))
     assert field(user, "ctx_size").value == "256"  # tiny.gguf was trained on 256 (the form said 4096)
+    await user.should_see("Fits: ", retries=100)  # the form's estimate has settled on what it shows now
+    assert field(user, "ctx_size").props.get("hint") is None  # no warning left from the 4096 it replaced
     await fill_form(user, ctx_size="4096")
     await until(lambda: "longer than the 256 tokens this file was trained on" in str(
         field(user, "ctx_size").props.get("hint")), message="the warning under Context size")

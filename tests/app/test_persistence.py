@@ -77,7 +77,7 @@ async def test_a_read_only_database_shows_an_error_and_loses_nothing(user: User,
     assert [r["name"] for r in deck_home.rows()] == ["saved-before"]
     # The page kept working: the next save goes through.
     user.find(marker="form-save").click()
-    await user.should_see("Saved never-saved")
+    await user.should_see("Saved never-saved", retries=50)  # 5 s when busy
     await until(lambda: [r["name"] for r in deck_home.rows()] == ["never-saved", "saved-before"])
 
 

@@ -36,6 +36,7 @@ class ModelFormDialog(ui.dialog):
         self.allowed_dirs = services.settings.allowed_model_dirs
         self.editing: ModelConfig | None = None
         self._ctx_default = ""  # the context the form filled in itself (a picked file may replace it)
+        self._fit_asked = 0  # each change asks anew; only the newest answer is shown (they may end out of order)
         self.fields: dict[str, FieldElement] = {}
         self.flag_help = FlagHelpDialog(on_flag=self._add_flag, on_variable=self._add_variable)
         with self, ui.card().classes("w-full max-w-2xl"):
@@ -171,6 +172,8 @@ class ModelFormDialog(ui.dialog):
         """Say whether the model, as configured in the form now, fits in the memory free now, and warn when the
         context is longer than the one the file was trained on (allowed: llama-server runs it, answers past the
         trained length degrade)."""
+        self._fit_asked += 1
+        asked = self._fit_asked
         values = self.values()
         numbers = {name: checked_number(name, values[name]) for name in NUMBERS}
         try:
@@ -182,11 +185,15 @@ class ModelFormDialog(ui.dialog):
             self.fit_line.text = ""
             return
         info = await self.catalog.info(config.model_path)
+        if asked != self._fit_asked:  # the form changed meanwhile: a stale warning would contradict it
+            return
         trained = info.context_length if info is not None else None
         self.fields["ctx_size"].props.set_optional("hint", f"⚠ longer than the {trained} tokens this file was "
                                                    "trained on: answers past that may degrade" if trained
                                                    and config.ctx_size > trained else None)
         fit = await self.catalog.fit(config)
+        if asked != self._fit_asked:
+            return
         self.fit_line.text = "" if fit is None else ("Fits: " if fit.fits else "May not fit: ") + fit.summary
         self.fit_line.classes(replace="text-sm sm:col-span-2 " + ("" if fit is None or fit.fits else "text-negative"))
 
