@@ -32,7 +32,7 @@ chromium:
 		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver; fi
 
 test: llama-server lint chromium
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=15
 
 bench: llama-server
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
