@@ -1,10 +1,10 @@
-// One model's card, rendered in the browser from its face (ui/components/card_face.py): one NiceGUI element per
-// card instead of a tree of bound elements. Taps go back to the server as one `action` event with the action's
-// name; the server decides (ui/components/model_card.py). The `leading` slot holds what the page puts before the
-// name (select mode's box).
+// One model's card, rendered in the browser from its face (ui/components/card_face.py), which the grid holds
+// (model_grid.js): no NiceGUI element at all. Taps go back to the server as the grid's `action` event with the
+// card's uid and the action's name; the server decides (ui/components/model_card.py). In select mode the card
+// shows a box before its name; ticking it tells the grid (its `pick` event).
 //
 // A card far below the screen shows its words (name, status, speed, details) but not yet its controls: the
-// buttons, the menu and the leading slot are built once the card comes within a screen or so of view (one shared
+// buttons, the menu and the box are built once the card comes within a screen or so of view (one shared
 // IntersectionObserver). Mounting those Quasar components for every card up front was most of what a page of
 // hundreds of cards cost the browser (docs/architecture.md, "The models page").
 import { reactive } from "vue";
@@ -44,10 +44,12 @@ const nearby = new IntersectionObserver(
 
 export default {
   template: `
-    <q-card class="w-full model-card" :data-status="face.status" :data-uid="face.uid"
+    <q-card class="w-full model-card" :data-status="face.status" :data-uid="uid"
             style="content-visibility: auto; contain-intrinsic-size: auto 64px">
       <div class="flex items-center no-wrap gap-1 px-2 py-1">
-        <slot v-if="near" name="leading"></slot>
+        <q-checkbox v-if="near && deck.selecting" :model-value="deck.selected.has(uid)"
+                    @update:model-value="(on) => deck.pick(uid, on)" :aria-label="'Select ' + face.name"
+                    class="min-h-[48px] min-w-[48px]"></q-checkbox>
         <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
              rounded focus-visible:outline" :aria-expanded="String(open)" @click="toggle"
              @keydown.enter.prevent="toggle" @keydown.space.prevent="toggle">
@@ -60,7 +62,7 @@ export default {
         </div>
         <div v-if="!near" class="min-h-[44px] shrink-0" :class="changes ? 'min-w-[140px]' : 'min-w-[44px]'"></div>
         <q-btn v-if="near && changes" unelevated no-caps class="min-h-[44px] min-w-[92px] shrink-0" :color="primary.color"
-               :disable="primary.disable" @click="$emit('action', primary.action)">
+               :disable="primary.disable" @click="deck.act(uid, primary.action)">
           <q-spinner v-if="face.busy" size="1.1em" class="mr-1"></q-spinner>
           <q-icon v-else :name="primary.icon" size="1.3em" class="mr-1"></q-icon>
           <span>{{ primary.label }}</span>
@@ -71,7 +73,7 @@ export default {
               <template v-for="entry in entries" :key="entry.action">
                 <q-separator v-if="entry.separated"></q-separator>
                 <q-item clickable class="min-h-[48px]" :class="entry.danger ? 'text-negative' : ''"
-                        :data-action="entry.action" @click="$emit('action', entry.action)">
+                        :data-action="entry.action" @click="deck.act(uid, entry.action)">
                   <q-item-section>{{ entry.label }}</q-item-section>
                 </q-item>
               </template>
@@ -80,7 +82,7 @@ export default {
         </q-btn>
       </div>
       <div v-if="lines.length || open" class="px-2 pb-2 text-sm flex flex-col gap-0">
-        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + face.uid" :class="line.look"
+        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + uid" :class="line.look"
              class="break-words">{{ line.text }}</div>
         <template v-if="open">
           <div v-if="face.speed" class="opacity-80">{{ face.family }}</div>
@@ -92,16 +94,10 @@ export default {
         </template>
       </div>
     </q-card>`,
-  props: { card: Object },
-  emits: ["action"],
-  // From the grid (an injected ref arrives unwrapped): the menu's entries, and whether the person may start, stop
-  // and change models (admins). The grid also hides the cards a search leaves out.
-  inject: { deckMenu: { default: () => ({ entries: [], changes: false }) } },
-  watch: {
-    card() {
-      this.fresh = null; // a full update from the server says everything again
-    },
-  },
+  props: { uid: String },
+  // From the grid: every card's face, the menu's entries, whether the person may start, stop and change models
+  // (admins), select mode and its ticked cards, and where a tap goes.
+  inject: ["deck"],
   mounted() {
     waiting.set(this.$el, this);
     nearby.observe(this.$el);
@@ -110,29 +106,23 @@ export default {
     nearby.unobserve(this.$el);
   },
   methods: {
-    // The server sends a changed face here rather than updating the element: an element's update re-renders its
-    // parent (the grid) and with it every card; this re-renders this card alone.
-    show(face) {
-      this.fresh = face;
-    },
     toggle() {
       this.toggled = !this.open;
     },
   },
   data() {
     // toggled: the person's own choice, once they tapped; until then the screen's width decides
-    // fresh: the face `show` sent since the last full update of the card (see `show`)
-    return { toggled: null, near: false, fresh: null };
+    return { toggled: null, near: false };
   },
   computed: {
     face() {
-      return this.fresh ?? this.card;
+      return this.deck.faces[this.uid]; // read per card: a changed face re-renders its card alone
     },
     badge() {
       return "bg-" + this.face.badge[0] + " text-" + this.face.badge[1];
     },
     changes() {
-      return this.deckMenu.changes;
+      return this.deck.changes;
     },
     open() {
       return this.toggled ?? screen.wide;
@@ -144,7 +134,7 @@ export default {
       return { action: "", label: "Stopping", icon: "stop", color: "grey-7", disable: true };
     },
     entries() {
-      return this.deckMenu.entries.filter((entry) => !entry.when || this.face[entry.when]);
+      return this.deck.menu.filter((entry) => !entry.when || this.face[entry.when]);
     },
     lines() {
       const card = this.face;

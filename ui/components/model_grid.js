@@ -1,41 +1,122 @@
-// The grid of model cards. The search and the status filter leave some cards on screen (`shown`: their uids, or
-// null for all): the grid hides the others itself, on the DOM, so a keystroke re-renders no card (with 1,000
-// cards, re-rendering each for its visibility took a fifth of a second). It also hands its cards what their menu
-// holds and whether the person may change models (one copy for the page, not one per card).
-import { computed } from "vue";
+// The grid of model cards. It holds every card's face as data (`faces`, by uid, in the deck's `order`) and
+// renders each card from it (model_card.js); the server changes them with method calls (add, drop, show, select,
+// chooseStatus), never by updating the element: an update would send and re-render every card.
+//
+// Search runs here as a person types: the grid listens to the page's search box itself and keeps on screen the
+// cards whose `match` text holds every word (the rule of ui/components/model_grid.py, `matches`), and whose status
+// is the one the server says is chosen. No round trip, and a keystroke re-renders no card: the grid's own render
+// only toggles each card's display.
+import { markRaw, reactive } from "vue";
+import ModelCard from "model_card";
 
-const asSet = (uids) => (uids === null || uids === undefined ? null : new Set(uids));
+const wordsOf = (text) => (text || "").toLowerCase().split(/\s+/).filter(Boolean);
+// A face is replaced whole, never changed in place: no need for Vue to watch inside it.
+const facesOf = (cards) => Object.fromEntries(cards.map(([uid, face]) => [uid, markRaw(face)]));
 
 export default {
-  template: `<div class="w-full grid gap-3 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"><slot></slot></div>`,
-  props: { shown: { type: Array, default: null }, menu: Array, changes: Boolean },
-  data() {
-    return { filter: asSet(this.shown) };
+  components: { ModelCard },
+  template: `
+    <div class="w-full grid gap-3 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3">
+      <model-card v-for="uid in list" :key="uid" :uid="uid" v-show="!hidden.has(uid)"></model-card>
+    </div>`,
+  props: {
+    order: Array,
+    faces: Object,
+    menu: Array,
+    changes: Boolean,
+    search: String, // the html id of the page's search box
+    status: String,
+    selecting: Boolean,
+    selected: Array,
   },
-  watch: {
-    shown(uids) {
-      this.showOnly(uids);
-    },
+  emits: ["action", "pick"],
+  data() {
+    // the store the cards read (each card re-renders only when its own face changes); made here, before provide()
+    const deck = reactive({ faces: {}, menu: [], changes: false, selecting: false, selected: new Set() });
+    deck.act = (uid, action) => this.$emit("action", uid, action);
+    deck.pick = (uid, on) => {
+      if (on) deck.selected.add(uid);
+      else deck.selected.delete(uid);
+      this.$emit("pick", uid, on);
+    };
+    return { deck, list: [], words: [], chosen: "any", hidden: new Set() };
+  },
+  created() {
+    this.load();
   },
   mounted() {
-    this.hideOthers();
+    this.box = document.getElementById(this.search);
+    this.typed = (event) => {
+      this.words = wordsOf(event.target.value);
+      this.refilter();
+    };
+    this.box?.addEventListener("input", this.typed);
+    if (this.box) this.words = wordsOf(this.box.querySelector("input")?.value);
+    this.refilter();
   },
-  updated() {
-    this.hideOthers(); // cards added since
+  beforeUnmount() {
+    this.box?.removeEventListener("input", this.typed);
   },
-  methods: {
-    // The server calls this on each keystroke (a method call, so the grid does not re-render).
-    showOnly(uids) {
-      this.filter = asSet(uids);
-      this.hideOthers();
-    },
-    hideOthers() {
-      for (const card of this.$el.children) {
-        card.style.display = !this.filter || this.filter.has(card.dataset.uid) ? "" : "none";
-      }
+  watch: {
+    // a full update of the element (not sent in normal use) says everything again
+    order() {
+      this.load();
     },
   },
   provide() {
-    return { deckMenu: computed(() => ({ entries: this.menu, changes: this.changes })) };
+    return { deck: this.deck };
+  },
+  methods: {
+    load() {
+      const faces = facesOf(Object.entries(this.faces));
+      Object.assign(this.deck, { faces, menu: this.menu, changes: this.changes });
+      this.list = [...this.order];
+      this.chosen = this.status;
+      this.select(this.selecting, this.selected);
+      this.refilter();
+    },
+    shows(uid) {
+      const face = this.deck.faces[uid];
+      const match = face.match || "";
+      return (this.chosen === "any" || face.status === this.chosen) && this.words.every((w) => match.includes(w));
+    },
+    refilter() {
+      const searching = this.words.length > 0 || this.chosen !== "any";
+      this.hidden = new Set(searching ? this.list.filter((uid) => !this.shows(uid)) : []);
+    },
+    // what the server calls
+    add(cards, index) {
+      const fresh = cards.filter(([uid]) => !(uid in this.deck.faces));
+      Object.assign(this.deck.faces, facesOf(cards));
+      const uids = fresh.map(([uid]) => uid);
+      if (index === null || index === undefined) this.list.push(...uids);
+      else this.list.splice(index, 0, ...uids);
+      if (this.hidden.size || this.words.length || this.chosen !== "any") this.refilter();
+    },
+    drop(uid) {
+      const at = this.list.indexOf(uid);
+      if (at >= 0) this.list.splice(at, 1);
+      delete this.deck.faces[uid];
+      this.deck.selected.delete(uid);
+    },
+    show(uid, face) {
+      if (!(uid in this.deck.faces)) return;
+      this.deck.faces[uid] = markRaw(face);
+      const hide = (this.words.length > 0 || this.chosen !== "any") && !this.shows(uid);
+      if (hide !== this.hidden.has(uid)) {
+        const hidden = new Set(this.hidden);
+        if (hide) hidden.add(uid);
+        else hidden.delete(uid);
+        this.hidden = hidden;
+      }
+    },
+    chooseStatus(status) {
+      this.chosen = status;
+      this.refilter();
+    },
+    select(active, uids) {
+      this.deck.selecting = active;
+      this.deck.selected = new Set(uids);
+    },
   },
 };
