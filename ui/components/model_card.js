@@ -28,6 +28,33 @@ function unloadsIn(at) {
   return `idle · unloads in ${text}`;
 }
 
+// The look of a card's words, in one stylesheet instead of Tailwind classes on each of its elements: NiceGUI's
+// Tailwind runtime reads the classes of every element that has any (`querySelectorAll("[class]")`) on each change
+// of the page's classes or nodes, so with 1,000 cards every class attribute a card carries slowed each keystroke
+// and each status change (docs/architecture.md, "The models page"). Controls, built near the screen only, keep
+// their Tailwind classes.
+document.head.append(Object.assign(document.createElement("style"), { textContent: `
+  .model-card { width: 100%; }
+  .model-card [data-part=head] { display: flex; align-items: center; flex-wrap: nowrap; gap: 0.25rem;
+    padding: 0.25rem 0.5rem; }
+  .model-card [data-part=toggle] { min-width: 0; flex-grow: 1; min-height: 44px; display: flex;
+    flex-direction: column; justify-content: center; cursor: pointer; border-radius: 0.25rem; }
+  .model-card [data-part=toggle]:focus-visible { outline: 1px solid; }
+  .model-card [data-part=name] { font-size: 1rem; line-height: 1.25; font-weight: 700; overflow: hidden;
+    display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow-wrap: anywhere; }
+  .model-card [data-part=status] { display: flex; align-items: center; flex-wrap: nowrap; gap: 0.5rem;
+    font-size: 0.875rem; line-height: 1.25rem; }
+  .model-card [data-part=speed] { font-weight: 700; white-space: nowrap; }
+  .model-card [data-part=family] { opacity: 0.7; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .model-card [data-part^=room] { min-height: 44px; flex-shrink: 0; min-width: 140px; }
+  .model-card [data-part=room-menu] { min-width: 44px; }
+  .model-card [data-part=lines] { padding: 0 0.5rem 0.5rem; font-size: 0.875rem; line-height: 1.25rem;
+    display: flex; flex-direction: column; }
+  .model-card [data-part=lines] > div { overflow-wrap: break-word; }
+  .model-card [data-part=file] { word-break: break-all; }
+  .model-card [data-dim] { opacity: 0.8; }
+` }));
+
 const waiting = new WeakMap(); // a card's root element -> the card, until it comes near the screen
 const nearby = new IntersectionObserver(
   (entries) => {
@@ -44,23 +71,22 @@ const nearby = new IntersectionObserver(
 
 export default {
   template: `
-    <q-card class="w-full model-card" :data-status="face.status" :data-uid="uid"
+    <q-card class="model-card" :data-status="face.status" :data-uid="uid"
             style="content-visibility: auto; contain-intrinsic-size: auto 64px">
-      <div class="flex items-center no-wrap gap-1 px-2 py-1">
+      <div data-part="head">
         <q-checkbox v-if="near && deck.selecting" :model-value="deck.selected.has(uid)"
                     @update:model-value="(on) => deck.pick(uid, on)" :aria-label="'Select ' + face.name"
                     class="min-h-[48px] min-w-[48px]"></q-checkbox>
-        <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
-             rounded focus-visible:outline" :aria-expanded="String(open)" @click="toggle"
+        <div role="button" tabindex="0" data-part="toggle" :aria-expanded="String(open)" @click="toggle"
              @keydown.enter.prevent="toggle" @keydown.space.prevent="toggle">
-          <div class="text-base font-bold leading-tight line-clamp-2" style="overflow-wrap: anywhere">{{ face.name }}</div>
-          <div class="flex items-center no-wrap gap-2 text-sm">
+          <div data-part="name">{{ face.name }}</div>
+          <div data-part="status">
             <span class="q-badge text-sm px-2" :class="badge">{{ face.status }}</span>
-            <span v-if="face.speed" class="font-bold whitespace-nowrap">{{ face.speed }}</span>
-            <span v-else class="opacity-70 truncate">{{ face.family }}</span>
+            <span v-if="face.speed" data-part="speed">{{ face.speed }}</span>
+            <span v-else data-part="family">{{ face.family }}</span>
           </div>
         </div>
-        <div v-if="!near" class="min-h-[44px] shrink-0" :class="changes ? 'min-w-[140px]' : 'min-w-[44px]'"></div>
+        <div v-if="!near" :data-part="changes ? 'room' : 'room-menu'"></div>
         <q-btn v-if="near && changes" unelevated no-caps class="min-h-[44px] min-w-[92px] shrink-0" :color="primary.color"
                :disable="primary.disable" @click="deck.act(uid, primary.action)">
           <q-spinner v-if="face.busy" size="1.1em" class="mr-1"></q-spinner>
@@ -81,16 +107,15 @@ export default {
           </q-menu>
         </q-btn>
       </div>
-      <div v-if="lines.length || open" class="px-2 pb-2 text-sm flex flex-col gap-0">
-        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + uid" :class="line.look"
-             class="break-words">{{ line.text }}</div>
+      <div v-if="lines.length || open" data-part="lines">
+        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + uid" :class="line.look">{{ line.text }}</div>
         <template v-if="open">
-          <div v-if="face.speed" class="opacity-80">{{ face.family }}</div>
-          <div class="break-all">{{ face.file }}</div>
+          <div v-if="face.speed" data-dim>{{ face.family }}</div>
+          <div data-part="file">{{ face.file }}</div>
           <div>{{ face.settings }}</div>
           <div v-if="face.memory">{{ face.memory }}</div>
           <div v-if="face.placement">{{ face.placement }}</div>
-          <div v-if="face.fit" class="opacity-80">{{ face.fit }}</div>
+          <div v-if="face.fit" data-dim>{{ face.fit }}</div>
         </template>
       </div>
     </q-card>`,
