@@ -98,7 +98,7 @@ async def test_cards_stay_in_name_order_as_models_come_and_go(user: User, deck_h
 
     def cards_in_page_order() -> list[str]:
         names = {uid_of(deck_home, row["name"]): row["name"] for row in deck_home.rows()}
-        return [names[uid] for uid in grid_of(user).props["order"]]  # the order the browser renders them in
+        return [names[uid] for uid in grid_of(user).cards]  # the order the browser renders them in
 
     assert cards_in_page_order() == ["alpha", "bravo", "charlie"]
     bravo = uid_of(deck_home, "bravo")
@@ -135,7 +135,7 @@ async def test_search_and_the_status_filter_narrow_the_cards_live_and_select_mod
 
     [status] = user.find(kind=ui.select, marker="status-filter").elements
     status.value = "running"
-    await until(lambda: shown() == [] and grid.props["status"] == "running", message="none running")
+    await until(lambda: shown() == [] and grid.status == "running", message="none running")
     await user.should_see("No model matches.")
     tap(user, uids["foxtrot"], "start")  # a model that starts joins the filter by itself
     await until(lambda: shown() == [uids["foxtrot"]], within=15, message="foxtrot running")

@@ -1,6 +1,7 @@
 // The grid of model cards. It holds every card's face as data (`faces`, by uid, in the deck's `order`) and
-// renders each card from it (model_card.js); the server changes them with method calls (add, drop, show, select,
-// chooseStatus), never by updating the element: an update would send and re-render every card.
+// renders each card from it (model_card.js). Its props are the page as it loaded (the first screen of cards), read
+// once; the server sends every change after it as a method call (add, drop, show, select, chooseStatus), never by
+// updating the element: an update would send and re-render every card.
 //
 // Search runs here as a person types: the grid listens to the page's search box itself and keeps on screen the
 // cards whose `match` text holds every word (the rule of ui/components/model_grid.py, `matches`), and whose status
@@ -26,8 +27,6 @@ export default {
     changes: Boolean,
     search: String, // the html id of the page's search box
     status: String,
-    selecting: Boolean,
-    selected: Array,
   },
   emits: ["action", "pick"],
   data() {
@@ -62,22 +61,14 @@ export default {
   beforeUnmount() {
     this.box?.removeEventListener("input", this.typed);
   },
-  watch: {
-    // a full update of the element (not sent in normal use) says everything again
-    order() {
-      this.load();
-    },
-  },
   provide() {
     return { deck: this.deck };
   },
   methods: {
     load() {
-      const faces = facesOf(Object.entries(this.faces));
-      Object.assign(this.deck, { faces, menu: this.menu, changes: this.changes });
+      Object.assign(this.deck, { faces: facesOf(Object.entries(this.faces)), menu: this.menu, changes: this.changes });
       this.list = [...this.order];
       this.chosen = this.status;
-      this.select(this.selecting, this.selected);
       this.refilter();
     },
     // the cards the search leaves out (read from the raw data: a keystroke reads 1,000 faces)

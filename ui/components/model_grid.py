@@ -93,67 +93,55 @@ class ModelSearch:
 
 
 class ModelGrid(ui.element, component="model_grid.js", dependencies=["model_card.js"]):
-    """The page's cards, in the deck's order. `read_only` (a viewer): its cards offer no Start, Stop or change in
-    their menus. `search`: the page's search, which the browser's grid follows keystroke by keystroke. `pick`:
-    called with a uid and True or False when a person ticks or clears a card's box in select mode."""
+    """The page's cards, in the deck's order. `states`: the models whose cards are in the page as it loads (the
+    rest follow with `add`). `read_only` (a viewer): its cards offer no Start, Stop or change in their menus.
+    `search`: the page's search, which the browser's grid follows keystroke by keystroke. `pick`: called with a uid
+    and True or False when a person ticks or clears a card's box in select mode.
+
+    The element's props are the page as it loads, set once: every change after it goes to the browser as a method
+    call (NiceGUI sends an element again whole, here every card, when anything in its props changes)."""
 
     def __init__(self, faces: CardFaces, actions: CardActions, search: ModelSearch, states: list[ModelState],
                  pick: Callable[[str, bool], None], *, read_only: bool) -> None:
         super().__init__()
         self.faces, self.actions, self.search, self.read_only = faces, actions, search, read_only
-        self.cards: dict[str, ModelCard] = {}
-        self._props.update(order=[], faces={}, menu=menu_for(read_only=read_only), changes=not read_only,
-                           search=search.box.html_id, status=search.status, selecting=False, selected=[])
-        for state in states:  # in the page as it loads: no message
-            self._build(state, len(self.cards))
+        self.cards = {state.uid: ModelCard(state, faces.of(state), read_only=read_only) for state in states}
+        self.selecting, self.selected, self.status = False, set[str](), search.status
+        self._props.update(order=list(self.cards), faces={uid: card.sent for uid, card in self.cards.items()},
+                           menu=menu_for(read_only=read_only), changes=not read_only, search=search.box.html_id,
+                           status=self.status)
         self.on("action", self._act)
         self.on("pick", lambda event: pick(str(event.args[0]), bool(event.args[1])))
         self.mark("model-grid")
 
-    def _build(self, state: ModelState, index: int) -> ModelCard:
-        card = ModelCard(state, self.faces.of(state), read_only=self.read_only)
-        if index >= len(self.cards):
-            self.cards[state.uid] = card
-        else:
-            cards = list(self.cards.items())
-            cards.insert(index, (state.uid, card))
-            self.cards = dict(cards)
-        self._props["order"].insert(index, state.uid)
-        self._props["faces"][state.uid] = card.sent
-        return card
-
     def add(self, states: list[ModelState], index: int | None = None) -> None:
-        """Cards for these models, at `index` in the grid (at the end if None), in one message. The browser
-        ignores a card it has already (one in the page a model added meanwhile)."""
+        """Cards for these models, at `index` in the grid (at the end if None), in one message."""
+        cards = [(state.uid, ModelCard(state, self.faces.of(state), read_only=self.read_only)) for state in states]
         at = len(self.cards) if index is None else index
-        built = [self._build(state, at + offset) for offset, state in enumerate(states)]
-        self.run_method("add", [[card.state.uid, card.sent] for card in built], index)
+        listed = list(self.cards.items())
+        self.cards = dict(listed[:at] + cards + listed[at:])
+        self.run_method("add", [[uid, card.sent] for uid, card in cards], index)
 
     def drop(self, uid: str) -> None:
         if self.cards.pop(uid, None) is not None:
-            self._props["order"].remove(uid)
-            del self._props["faces"][uid]
             self.run_method("drop", uid)
 
     def changed(self, uid: str) -> None:
-        """The face of this model changed: to the browser as a method call (an update of the element would send
-        every card again)."""
+        """The face of this model changed: to the browser as a method call."""
         card = self.cards.get(uid)
-        if card is not None and self._props["faces"][uid] is not card.sent:
-            self._props["faces"][uid] = card.sent
+        if card is not None:
             self.run_method("show", uid, card.sent)
 
     def choose_status(self, status: str) -> None:
-        if self._props["status"] != status:
-            self._props["status"] = status
+        if self.status != status:
+            self.status = status
             self.run_method("chooseStatus", status)
 
     def select(self, active: bool, uids: set[str]) -> None:
         """Select mode on or off, and which cards are ticked."""
-        selected = sorted(uids)
-        if (self._props["selecting"], self._props["selected"]) != (active, selected):
-            self._props.update(selecting=active, selected=selected)
-            self.run_method("select", active, selected)
+        if (self.selecting, self.selected) != (active, uids):
+            self.selecting, self.selected = active, set(uids)
+            self.run_method("select", active, sorted(uids))
 
     def _displayed_contents(self, *, only_visible: bool) -> list[Any]:
         """Every card's texts (what `user.should_see` matches); only those the search shows if asked."""

@@ -159,7 +159,7 @@ class DeckView:
                                   read_only=self.read_only)
             if len(states) > FIRST_SCREEN:
                 # a page's timer first fires once it is connected; the pause lets the handshake (and a first tap)
-                # through before the server spends its time building the rest
+                # through before the browser spends its time mounting the rest
                 ui.timer(0.1, self._build_rest, once=True)
         self.search.follow(self.grid, len(states))
         self.select.follow(self.grid)
