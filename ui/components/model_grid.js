@@ -41,9 +41,10 @@ export default {
     return { deck, list: [] };
   },
   created() {
+    Object.assign(this.deck, { faces: facesOf(Object.entries(this.faces)), menu: this.menu, changes: this.changes });
+    this.list = [...this.order];
     // not reactive: nothing renders from them
-    Object.assign(this, { words: [], chosen: "any", hidden: new Set() });
-    this.load();
+    Object.assign(this, { words: [], chosen: this.status, hidden: new Set() });
   },
   mounted() {
     this.box = document.getElementById(this.search);
@@ -65,12 +66,6 @@ export default {
     return { deck: this.deck };
   },
   methods: {
-    load() {
-      Object.assign(this.deck, { faces: facesOf(Object.entries(this.faces)), menu: this.menu, changes: this.changes });
-      this.list = [...this.order];
-      this.chosen = this.status;
-      this.refilter();
-    },
     // the cards the search leaves out (read from the raw data: a keystroke reads 1,000 faces)
     leftOut(uids) {
       const [faces, words, chosen] = [toRaw(this.deck.faces), this.words, this.chosen];
