@@ -7,12 +7,13 @@ import time
 from contextlib import closing
 from datetime import UTC, datetime
 
-from nicegui import ui
+from nicegui import ElementFilter, ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
 from tests.waiting import until
 from ui.components.model_card import ModelCard
+from ui.components.model_grid import ModelGrid
 
 
 async def fill_form(user: User, **values: object) -> None:
@@ -30,7 +31,7 @@ async def add_model(user: User, home: DeckHome, name: str, **values: object) -> 
     await fill_form(user, name=name, model_path=str(home.model_file), **values)
     user.find(marker="form-save").click()
     await until(lambda: any(row["name"] == name for row in home.rows()), message=f"{name} saved")
-    await user.should_see(marker=f"card-{uid_of(home, name)}")  # the row is written before the card is built
+    await see_card(user, uid_of(home, name))  # the row is written before the card is built
 
 
 async def start_model(user: User, home: DeckHome, name: str) -> str:
@@ -52,8 +53,39 @@ def uid_of(home: DeckHome, name: str) -> str:
     return str(home.row(name)["uid"])
 
 
+def grid_of(user: User) -> ModelGrid:
+    return next(iter(user.find(kind=ModelGrid).elements))
+
+
 def card_of(user: User, uid: str) -> ModelCard:
-    return next(iter(user.find(kind=ModelCard, marker=f"card-{uid}").elements))
+    """The card of this model on the page (the grid holds it as data: cards are no elements of their own)."""
+    return grid_of(user).cards[uid]
+
+
+def has_card(user: User, uid: str) -> bool:
+    """Whether the page shows a card of this model (a page without models has no grid)."""
+    assert user.client is not None
+    with user.client:
+        return any(uid in grid.cards for grid in ElementFilter(kind=ModelGrid))
+
+
+def card_text(user: User, uid: str) -> str:
+    """Every text the card shows (its lines, its button's word)."""
+    return " ".join(card_of(user, uid).texts())
+
+
+async def see_card(user: User, uid: str, content: str = "", within: float = 0.3) -> None:
+    """Wait until the page shows this model's card, saying `content` if given (within `within` seconds, as
+    `user.should_see` retries)."""
+    await until(lambda: has_card(user, uid) and content in card_text(user, uid), within=within,
+                message=f"the card of {uid} saying {content!r}")
+
+
+async def see_no_card(user: User, uid: str, content: str | None = None, within: float = 0.3) -> None:
+    """Wait until the page shows no card of this model, or (with `content`) a card that does not say it."""
+    await until(lambda: not has_card(user, uid) or (content is not None and content not in card_text(user, uid)),
+                within=within,
+        message=f"no card of {uid}" if content is None else f"the card of {uid} without {content!r}")
 
 
 def card_line(user: User, uid: str, kind: str) -> str:
@@ -64,10 +96,10 @@ def card_line(user: User, uid: str, kind: str) -> str:
 
 def tap(user: User, uid: str, action: str) -> None:
     """Tap the card's button (`start`, `stop`) or one of its menu's items, as the card offers it now: the card
-    is one element rendered in the browser, so the tap is the event its button or item sends."""
+    is rendered in the browser from the grid's data, so the tap is the event its button or item sends."""
     offered = card_of(user, uid).offers()
     assert action in offered, f"the card offers {offered}, not {action}"
-    user.find(kind=ModelCard, marker=f"card-{uid}").trigger("action", action)
+    user.find(kind=ModelGrid).trigger("action", [uid, action])
 
 
 async def open_flag_list(user: User, which: str = "flags") -> None:

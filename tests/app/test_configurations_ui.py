@@ -12,7 +12,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, start_model, tap, uid_of
+from tests.app.helpers import add_model, fill_form, see_card, start_model, tap, uid_of
 from tests.exchange.test_readers import FILES
 from tests.processes import llama_servers
 from tests.waiting import until
@@ -97,7 +97,7 @@ async def test_import_previews_then_applies_and_export_downloads_the_document(us
     user.find("Import 1 model").click()
     await until(lambda: [row["name"] for row in deck_home.rows()] == ["qwen-coder"], message="qwen-coder imported")
     assert deck_home.rows()[0]["unload_when_idle_s"] == 300  # its ttl
-    await user.should_see(marker=f"card-{uid_of(deck_home, 'qwen-coder')}")
+    await see_card(user, uid_of(deck_home, 'qwen-coder'))
 
     user.find(marker="files-menu").click()
     user.find(marker="export-all").click()

@@ -14,7 +14,7 @@ from nicegui.testing import User
 from tortoise.backends.sqlite.client import SqliteTransactionWrapper
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, count, start_model, tap, uid_of
+from tests.app.helpers import add_model, count, see_card, start_model, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -62,13 +62,13 @@ async def refused_then_resumed(user: User, home: DeckHome, fault: AbstractContex
         tap(user, second, "start")
         await until(lambda: user.notify.contains(f"second was not started: the database refused the change: {reason}"),
                     message="the refusal, in words")
-        await user.should_see(marker=f"card-{second}", content="stopped")  # put back, not `starting` for ever
+        await see_card(user, second, "stopped")  # put back, not `starting` for ever
         assert llama_servers() == [server]  # the command was never sent
     resumed_at = datetime.now(UTC)
 
     await user.should_not_see(marker="database-banner", retries=200)  # by itself, at the journal's next retry
     await until(lambda: count(home, "metric_sample", resumed_at) >= 1, within=10, message="figures written again")
-    await user.should_see(marker=f"card-{watched}", content="running")
+    await see_card(user, watched, "running")
     tap(user, second, "start")
     await until(lambda: home.row("second")["status"] == "running", within=15, message="second running")
 

@@ -7,7 +7,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, tap, uid_of
+from tests.app.helpers import add_model, fill_form, see_card, tap, uid_of
 from tests.discovery.gguf_files import write_gguf
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
@@ -38,7 +38,7 @@ async def test_the_card_tells_what_the_model_is_and_that_it_fits(user: User, dec
     await user.open("/")
     await add_model(user, deck_home, "described", ctx_size=256)
     uid = uid_of(deck_home, "described")
-    await user.should_see(marker=f"card-{uid}", content="needs", retries=30)  # the fit estimate
+    await see_card(user, uid, "needs", within=3)  # the fit estimate
     assert deck_home.row("described")["family"] == "llama"  # left empty in the form: taken from the file
     await user.should_see(f"tiny.gguf · {deck_home.model_file.stat().st_size / 1024:.1f} KiB")
     await user.should_see("RAM")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, tap, uid_of
+from tests.app.helpers import add_model, fill_form, see_card, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.tiny_llama_source import write_tiny_source
@@ -38,7 +38,7 @@ async def test_a_model_edited_during_the_build_starts_with_its_edited_configurat
             assert deck_home.row("edited")["uid"] == uid
 
             tap(user, uid, "start")
-            await user.should_see(marker=f"card-{uid}", content="llama-server is being built (", retries=50)
+            await see_card(user, uid, "llama-server is being built (", within=5)
             gate.touch()
             await until(lambda: deck_home.row("edited")["status"] == "running", within=60, message="edited running")
             [server] = llama_servers()

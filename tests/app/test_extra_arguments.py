@@ -13,7 +13,7 @@ from nicegui.testing import User
 
 from db.database import apply_migrations, sqlite_url
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, open_flag_list, tap, uid_of
+from tests.app.helpers import add_model, fill_form, open_flag_list, see_card, see_no_card, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -79,11 +79,11 @@ async def test_a_configuration_saved_before_the_allowlist_loads_and_says_why_it_
         await user.open("/")
         tools, preload, fine = (uid_of(deck_home, name) for name in rows)
         await user.should_see("old-tools")
-        await user.should_see(marker=f"card-{tools}", content="Cannot start")
+        await see_card(user, tools, "Cannot start")
         await user.should_see("Cannot start: --mcp-servers-json is not allowed: it runs programs or tools. "
                               "Edit it to fix.")
         await user.should_see("Cannot start: LD_PRELOAD cannot be set for a model")
-        await user.should_not_see(marker=f"card-{fine}", content="Cannot start", retries=1)
+        await see_no_card(user, fine, "Cannot start", within=0.1)
 
         tap(user, tools, "start")
         await user.should_see("old-tools cannot start: --mcp-servers-json is not allowed")
@@ -96,7 +96,7 @@ async def test_a_configuration_saved_before_the_allowlist_loads_and_says_why_it_
         await fill_form(user, extra_args="--temp 0")
         user.find(marker="form-save").click()
         await user.should_see("Saved old-tools", retries=50)
-        await user.should_not_see(marker=f"card-{tools}", content="Cannot start", retries=1)
+        await see_no_card(user, tools, "Cannot start", within=0.1)
 
         tap(user, preload, "edit")
         assert field(user, "env").error == "LD_PRELOAD cannot be set for a model: only device, thread and " \

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, count, start_model, tap, uid_of
+from tests.app.helpers import add_model, count, see_card, see_no_card, start_model, tap, uid_of
 from tests.faults import SmallFilesystem, small_filesystem
 from tests.processes import llama_servers
 from tests.simulation import started_app
@@ -47,11 +47,11 @@ async def test_a_full_disk_shows_on_every_page_refuses_a_start_and_writes_again_
         tap(user, second, "start")
         await until(lambda: user.notify.contains("second was not started: the database refused the change: the disk "
                                                  "holding the database is full"), message="the refusal, in words")
-        await user.should_see(marker=f"card-{second}", content="stopped")  # put back, not `starting` for ever
-        await user.should_not_see(marker=f"card-{second}", content="starting")
+        await see_card(user, second, "stopped")  # put back, not `starting` for ever
+        await see_no_card(user, second, "starting")
         assert llama_servers() == [server]  # the command was never sent
         os.kill(server.pid, signal.SIGKILL)  # a crash while nothing can be written: shown, and kept
-        await user.should_see(marker=f"card-{watched}", content="exit code -9", retries=20)
+        await see_card(user, watched, "exit code -9", within=2)
         assert deck_home.row("watched")["status"] == "running"
 
         full_disk_home.free()

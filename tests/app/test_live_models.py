@@ -11,7 +11,7 @@ import pytest
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, start_model, tap, uid_of
+from tests.app.helpers import add_model, see_card, start_model, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -39,7 +39,7 @@ async def test_a_killed_server_shows_error_with_exit_code_within_a_second(user: 
     os.kill(server.pid, signal.SIGKILL)
     loop = asyncio.get_running_loop()
     killed_at = loop.time()
-    await user.should_see(marker=f"card-{uid}", content="exit code", retries=20)  # 20 x 0.1 s: within 2 s at worst
+    await see_card(user, uid, "exit code", within=2)  # within 2 s at worst
     shown_after = loop.time() - killed_at
     await user.should_see("exit code -9")
     assert shown_after < 1.0, f"the crash took {shown_after:.2f} s to reach the card"

@@ -6,7 +6,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, tap, uid_of
+from tests.app.helpers import add_model, fill_form, grid_of, see_no_card, tap, uid_of
 from tests.tiny_gguf import write_tiny_llama
 from tests.waiting import until
 
@@ -85,7 +85,7 @@ async def test_delete_asks_first_then_removes_everywhere(user: User, second_user
     assert [r["name"] for r in deck_home.rows()] == ["doomed", "kept"]
     tap(user, uid, "delete")
     user.find(marker="confirm-ok").click()
-    await second_user.should_not_see(marker=f"card-{uid}")
+    await see_no_card(second_user, uid)
     await until(lambda: len(deck_home.rows()) == 1)
     assert [r["name"] for r in deck_home.rows()] == ["kept"]
 
@@ -97,18 +97,15 @@ async def test_cards_stay_in_name_order_as_models_come_and_go(user: User, deck_h
     await user.should_see("charlie")
 
     def cards_in_page_order() -> list[str]:
-        uids = {uid_of(deck_home, row["name"]): row["name"] for row in deck_home.rows()}
-        first = next(iter(user.find(marker=f"card-{next(iter(uids))}").elements))
-        assert first.parent_slot is not None
-        siblings = first.parent_slot.children
-        return [uids[marker[5:]] for card in siblings for marker in card._markers if marker[5:] in uids]
+        names = {uid_of(deck_home, row["name"]): row["name"] for row in deck_home.rows()}
+        return [names[uid] for uid in grid_of(user).cards]  # the order the browser renders them in
 
     assert cards_in_page_order() == ["alpha", "bravo", "charlie"]
     bravo = uid_of(deck_home, "bravo")
     tap(user, bravo, "delete")
     user.find(marker="confirm-ok").click()
     await until(lambda: len(deck_home.rows()) == 2)
-    await user.should_not_see(marker=f"card-{bravo}")
+    await see_no_card(user, bravo)
     assert cards_in_page_order() == ["alpha", "charlie"]
 
 
@@ -121,10 +118,11 @@ async def test_search_and_the_status_filter_narrow_the_cards_live_and_select_mod
     await user.should_not_see(marker="search")  # a few models need no search
     await add_model(user, deck_home, "foxtrot", ctx_size=256)
     uids = {name: uid_of(deck_home, name) for name in (*names, "foxtrot")}
-    [grid] = user.find(marker="model-grid").elements
+    grid = grid_of(user)
 
-    def shown() -> list[str] | None:
-        return grid.props["shown"]
+    def shown() -> list[str]:
+        """The cards on screen: the search's rule, which the browser applies to the same texts."""
+        return [uid for uid, card in grid.cards.items() if grid.search.shows(card.state)]
 
     user.find(marker="search").type("ALPH")  # any case, any part of the name, family or file
     await until(lambda: shown() == [uids["alpha"]], message="only alpha")
@@ -133,11 +131,11 @@ async def test_search_and_the_status_filter_narrow_the_cards_live_and_select_mod
     await user.should_see("1 selected")  # "All shown" is what the search left on screen
     user.find(marker="select-done").click()
     user.find(marker="search").clear()
-    await until(lambda: shown() is None, message="every card back")
+    await until(lambda: shown() == list(uids.values()), message="every card back")
 
     [status] = user.find(kind=ui.select, marker="status-filter").elements
     status.value = "running"
-    await until(lambda: shown() == [], message="none running")
+    await until(lambda: shown() == [] and grid.status == "running", message="none running")
     await user.should_see("No model matches.")
     tap(user, uids["foxtrot"], "start")  # a model that starts joins the filter by itself
     await until(lambda: shown() == [uids["foxtrot"]], within=15, message="foxtrot running")

@@ -19,7 +19,7 @@ from store.deck import LOG_LINES_KEPT
 from store.history import Window
 from store.log_filter import line_text
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, tap, uid_of
+from tests.app.helpers import add_model, see_card, tap, uid_of
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -76,7 +76,7 @@ def texts_in(user: User, marker: str) -> list[str]:
 async def start_and_wait(user: User, home: DeckHome, name: str) -> str:
     await add_model(user, home, name, ctx_size=256)
     uid = uid_of(home, name)
-    await user.should_see(marker=f"card-{uid}")  # the row is written just before the card appears
+    await see_card(user, uid)  # the row is written just before the card appears
     tap(user, uid, "start")
     await until(lambda: home.row(name)["status"] == "running", within=15, message=f"{name} running")
     return uid

@@ -10,7 +10,7 @@ import psutil
 from nicegui.testing import User
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import card_line, card_of, fill_form, start_model, stop_model, tap
+from tests.app.helpers import card_line, card_of, fill_form, see_no_card, start_model, stop_model, tap
 from tests.processes import llama_servers
 from tests.waiting import until
 
@@ -102,7 +102,7 @@ async def test_delete_on_a_running_model_offers_stop_and_delete(user: User, deck
     await user.should_see("Stop and delete")
     user.find(marker="confirm-ok").click()
     await until(lambda: deck_home.rows() == [] and not llama_servers(), within=15, message="stopped and deleted")
-    await user.should_not_see(marker=f"card-{uid}")
+    await see_no_card(user, uid)
 
 
 async def test_a_stopped_card_shows_the_port_it_is_configured_with(user: User, deck_home: DeckHome) -> None:

@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, fill_form, open_flag_list, start_model, stop_model, tap, uid_of
+from tests.app.helpers import (
+    add_model,
+    fill_form,
+    open_flag_list,
+    see_card,
+    see_no_card,
+    start_model,
+    stop_model,
+    tap,
+    uid_of,
+)
 from tests.processes import llama_servers
 from tests.simulation import started_app
 from tests.waiting import until
@@ -156,9 +166,8 @@ async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and
         runner.process.kill()  # gone without a word (its llama-servers die with it); nothing answers at its address
         await runner.process.wait()
         for uid, last in ((running, "running"), (idle, "stopped")):
-            await user.should_see(marker=f"card-{uid}", content="state unknown: the runner is unreachable since",
-                                  retries=50)
-            await user.should_see(marker=f"card-{uid}", content=f"last known: {last}")
+            await see_card(user, uid, "state unknown: the runner is unreachable since", within=5)
+            await see_card(user, uid, f"last known: {last}")
         tap(user, running, "stop")
         await until(lambda: user.notify.contains("away cannot be stopped now: the runner is unreachable since"),
                     message="Stop says why it cannot act")
@@ -169,8 +178,8 @@ async def test_while_the_runner_is_away_every_card_says_its_state_is_unknown_and
         again = await launch_runner(llama_server_binary, deck_home.models_dir, port=runner.port)
         try:
             await user.should_see("runner connected", retries=100)
-            await user.should_see(marker=f"card-{running}", content="stopped")  # the runner came back without it
-            await user.should_not_see(marker=f"card-{running}", content="state unknown")
+            await see_card(user, running, "stopped")  # the runner came back without it
+            await see_no_card(user, running, "state unknown")
             await until(lambda: deck_home.row("away")["status"] == "stopped", message="reconciled")
         finally:
             await again.terminate()

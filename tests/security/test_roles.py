@@ -18,7 +18,7 @@ from protocol.role import Role
 from store import ModelDeck, StoreError, audit
 from store.actor import Actor
 from tests.app.conftest import DeckHome
-from tests.app.helpers import add_model, card_of, uid_of
+from tests.app.helpers import add_model, card_of, see_card, uid_of
 from tests.security.conftest import PASSWORD, make_account, on_page, sign_in
 
 ADMIN = Actor("ada", Role.ADMIN)
@@ -32,7 +32,7 @@ async def test_a_viewer_sees_the_models_but_no_controls(user: User, second_user:
     await add_model(user, lan_home, "qwen")
     uid = uid_of(lan_home, "qwen")
     await sign_in(second_user, "wall")
-    await second_user.should_see(marker=f"card-{uid}")
+    await see_card(second_user, uid)
     offered = card_of(second_user, uid).offers()  # the card's button and its menu: Info, but no changes
     assert "info" in offered
     assert not {"start", "stop", "edit", "duplicate", "delete"} & set(offered), offered

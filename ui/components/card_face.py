@@ -1,9 +1,9 @@
 """What a model's card shows, as plain data: computed once per change of the model, shared by every browser.
 
-The card (ui/components/model_card.py) is one element whose details render in the browser from this data. A
-`CardFace` follows every field of its `ModelState` and recomputes the face when one changes; each open page binds
-its card to the face, so a status change or a metrics sample costs one computation and one small update per
-browser, whatever the number of cards.
+The grid of cards (ui/components/model_grid.py) renders every card in the browser from this data. A `CardFace`
+follows every field of its `ModelState` and recomputes the face when one changes; `CardFaces.changed` tells each
+open page, whose grid sends the new face to its browser: a status change or a metrics sample costs one
+computation and one small message per browser, whatever the number of cards.
 """
 
 from __future__ import annotations
@@ -92,6 +92,12 @@ def pending_line(state: ModelState) -> str:
     return f"Changes apply at the next start: {', '.join(pending)}" if pending else ""
 
 
+def match_text(state: ModelState) -> str:
+    """What search looks in (any case): the name, the family and the file's path."""
+    config = state.config
+    return f"{config.name} {config.family or ''} {config.model_path}".lower()
+
+
 def face_of(state: ModelState) -> Face:
     """Every text the card shows, already in words; empty strings are lines the card leaves out."""
     status = state.status
@@ -126,34 +132,47 @@ def face_of(state: ModelState) -> Face:
         # with the server's to well within a second)
         "unload_at": None if state.unload_at is None else int(state.unload_at.timestamp() * 1000),
         "has_exit_code": state.exit_code is not None,
+        "match": match_text(state),  # the browser filters on it as a person types (model_grid.js)
     }
 
 
+def compact(face: Face) -> Face:
+    """The face as it travels to the browser: without its uid (the grid's key) and without the lines left out
+    (the browser reads a missing key as empty), about half the bytes of a stopped model's face."""
+    return {key: value for key, value in face.items() if value not in ("", None, False) and key != "uid"}
+
+
 def _face_changed(face: CardFace, data: Face) -> None:
+    face.sent = compact(data)
+    face.faces.changed.emit(data["uid"])
     if data["status"] != face.status:
         face.status = data["status"]
-        face.statuses.emit(data["uid"])
+        face.faces.statuses.emit(data["uid"])
 
 
 class CardFace:
-    """One model's face, recomputed whenever one of its state's fields is assigned (an equal face sends nothing)."""
+    """One model's face, recomputed whenever one of its state's fields is assigned (an equal face sends nothing).
+    `sent` is the face as the browser gets it, made once for every page."""
 
     data: Any = binding.BindableProperty(on_change=_face_changed)
 
-    def __init__(self, state: ModelState, statuses: Event[str]) -> None:
-        self.statuses = statuses
+    def __init__(self, state: ModelState, faces: CardFaces) -> None:
+        self.faces = faces
         self.status = str(state.status)
         self.data = face_of(state)
+        self.sent = compact(self.data)
         for name in WATCHED:
             binding.bind_from(self, "data", state, name, backward=lambda _: face_of(state))
 
 
 class CardFaces:
     """The faces of every model, for every page of one app; a face is made when a card first asks for it and
-    dropped with its model. `statuses` tells the pages whose status changed (a status filter follows it)."""
+    dropped with its model. `changed` tells the pages whose face changed, `statuses` whose status changed (a
+    status filter follows it)."""
 
     def __init__(self) -> None:
         self._faces: dict[str, tuple[ModelState, CardFace]] = {}
+        self.changed: Event[str] = Event()
         self.statuses: Event[str] = Event()
 
     def of(self, state: ModelState) -> CardFace:
@@ -161,7 +180,7 @@ class CardFaces:
         if known is None or known[0] is not state:  # a model deleted and imported again is a new state
             if known is not None:
                 binding.remove([known[1]])
-            known = self._faces[state.uid] = (state, CardFace(state, self.statuses))
+            known = self._faces[state.uid] = (state, CardFace(state, self))
         return known[1]
 
     def forget(self, uid: str) -> None:

@@ -1,10 +1,12 @@
-// One model's card, rendered in the browser from its face (ui/components/card_face.py): one NiceGUI element per
-// card instead of a tree of bound elements. Taps go back to the server as one `action` event with the action's
-// name; the server decides (ui/components/model_card.py). The `leading` slot holds what the page puts before the
-// name (select mode's box).
+// One model's card, rendered in the browser from its face (ui/components/card_face.py), which the grid holds
+// (model_grid.js): no NiceGUI element at all. Taps go back to the server as the grid's `action` event with the
+// card's uid and the action's name; the server decides (ui/components/model_card.py). In select mode the card
+// shows a box before its name; ticking it tells the grid (its `pick` event).
+//
+// The card is Quasar's card by its classes, not its component: one component less for each of 1,000 cards.
 //
 // A card far below the screen shows its words (name, status, speed, details) but not yet its controls: the
-// buttons, the menu and the leading slot are built once the card comes within a screen or so of view (one shared
+// buttons, the menu and the box are built once the card comes within a screen or so of view (one shared
 // IntersectionObserver). Mounting those Quasar components for every card up front was most of what a page of
 // hundreds of cards cost the browser (docs/architecture.md, "The models page").
 import { reactive } from "vue";
@@ -28,6 +30,33 @@ function unloadsIn(at) {
   return `idle · unloads in ${text}`;
 }
 
+// The look of a card's words, in one stylesheet instead of Tailwind classes on each of its elements: NiceGUI's
+// Tailwind runtime reads the classes of every element that has any (`querySelectorAll("[class]")`) on each change
+// of the page's classes or nodes, so with 1,000 cards every class attribute a card carries slowed each keystroke
+// and each status change (docs/architecture.md, "The models page"). Controls, built near the screen only, keep
+// their Tailwind classes.
+document.head.append(Object.assign(document.createElement("style"), { textContent: `
+  .model-card { width: 100%; }
+  .model-card [data-part=head] { display: flex; align-items: center; flex-wrap: nowrap; gap: 0.25rem;
+    padding: 0.25rem 0.5rem; }
+  .model-card [data-part=toggle] { min-width: 0; flex-grow: 1; min-height: 44px; display: flex;
+    flex-direction: column; justify-content: center; cursor: pointer; border-radius: 0.25rem; }
+  .model-card [data-part=toggle]:focus-visible { outline: 1px solid; }
+  .model-card [data-part=name] { font-size: 1rem; line-height: 1.25; font-weight: 700; overflow: hidden;
+    display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow-wrap: anywhere; }
+  .model-card [data-part=status] { display: flex; align-items: center; flex-wrap: nowrap; gap: 0.5rem;
+    font-size: 0.875rem; line-height: 1.25rem; }
+  .model-card [data-part=speed] { font-weight: 700; white-space: nowrap; }
+  .model-card [data-part=family] { opacity: 0.7; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .model-card [data-part^=room] { min-height: 44px; flex-shrink: 0; min-width: 140px; }
+  .model-card [data-part=room-menu] { min-width: 44px; }
+  .model-card [data-part=lines] { padding: 0 0.5rem 0.5rem; font-size: 0.875rem; line-height: 1.25rem;
+    display: flex; flex-direction: column; }
+  .model-card [data-part=lines] > div { overflow-wrap: break-word; }
+  .model-card [data-part=file] { word-break: break-all; }
+  .model-card [data-dim] { opacity: 0.8; }
+` }));
+
 const waiting = new WeakMap(); // a card's root element -> the card, until it comes near the screen
 const nearby = new IntersectionObserver(
   (entries) => {
@@ -44,23 +73,24 @@ const nearby = new IntersectionObserver(
 
 export default {
   template: `
-    <q-card class="w-full model-card" :data-status="face.status" :data-uid="face.uid"
+    <div class="q-card model-card" :class="$q.dark.isActive ? 'q-card--dark q-dark' : ''" :data-status="face.status" :data-uid="uid"
             style="content-visibility: auto; contain-intrinsic-size: auto 64px">
-      <div class="flex items-center no-wrap gap-1 px-2 py-1">
-        <slot v-if="near" name="leading"></slot>
-        <div role="button" tabindex="0" class="min-w-0 grow min-h-[44px] flex flex-col justify-center cursor-pointer
-             rounded focus-visible:outline" :aria-expanded="String(open)" @click="toggle"
+      <div data-part="head">
+        <q-checkbox v-if="near && deck.selecting" :model-value="deck.selected.has(uid)"
+                    @update:model-value="(on) => deck.pick(uid, on)" :aria-label="'Select ' + face.name"
+                    class="min-h-[48px] min-w-[48px]"></q-checkbox>
+        <div role="button" tabindex="0" data-part="toggle" :aria-expanded="String(open)" @click="toggle"
              @keydown.enter.prevent="toggle" @keydown.space.prevent="toggle">
-          <div class="text-base font-bold leading-tight line-clamp-2" style="overflow-wrap: anywhere">{{ face.name }}</div>
-          <div class="flex items-center no-wrap gap-2 text-sm">
+          <div data-part="name">{{ face.name }}</div>
+          <div data-part="status">
             <span class="q-badge text-sm px-2" :class="badge">{{ face.status }}</span>
-            <span v-if="face.speed" class="font-bold whitespace-nowrap">{{ face.speed }}</span>
-            <span v-else class="opacity-70 truncate">{{ face.family }}</span>
+            <span v-if="face.speed" data-part="speed">{{ face.speed }}</span>
+            <span v-else data-part="family">{{ face.family }}</span>
           </div>
         </div>
-        <div v-if="!near" class="min-h-[44px] shrink-0" :class="changes ? 'min-w-[140px]' : 'min-w-[44px]'"></div>
+        <div v-if="!near" :data-part="changes ? 'room' : 'room-menu'"></div>
         <q-btn v-if="near && changes" unelevated no-caps class="min-h-[44px] min-w-[92px] shrink-0" :color="primary.color"
-               :disable="primary.disable" @click="$emit('action', primary.action)">
+               :disable="primary.disable" @click="deck.act(uid, primary.action)">
           <q-spinner v-if="face.busy" size="1.1em" class="mr-1"></q-spinner>
           <q-icon v-else :name="primary.icon" size="1.3em" class="mr-1"></q-icon>
           <span>{{ primary.label }}</span>
@@ -71,7 +101,7 @@ export default {
               <template v-for="entry in entries" :key="entry.action">
                 <q-separator v-if="entry.separated"></q-separator>
                 <q-item clickable class="min-h-[48px]" :class="entry.danger ? 'text-negative' : ''"
-                        :data-action="entry.action" @click="$emit('action', entry.action)">
+                        :data-action="entry.action" @click="deck.act(uid, entry.action)">
                   <q-item-section>{{ entry.label }}</q-item-section>
                 </q-item>
               </template>
@@ -79,29 +109,22 @@ export default {
           </q-menu>
         </q-btn>
       </div>
-      <div v-if="lines.length || open" class="px-2 pb-2 text-sm flex flex-col gap-0">
-        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + face.uid" :class="line.look"
-             class="break-words">{{ line.text }}</div>
+      <div v-if="lines.length || open" data-part="lines">
+        <div v-for="line in lines" :key="line.kind" :id="line.kind + '-' + uid" :class="line.look">{{ line.text }}</div>
         <template v-if="open">
-          <div v-if="face.speed" class="opacity-80">{{ face.family }}</div>
-          <div class="break-all">{{ face.file }}</div>
+          <div v-if="face.speed" data-dim>{{ face.family }}</div>
+          <div data-part="file">{{ face.file }}</div>
           <div>{{ face.settings }}</div>
           <div v-if="face.memory">{{ face.memory }}</div>
           <div v-if="face.placement">{{ face.placement }}</div>
-          <div v-if="face.fit" class="opacity-80">{{ face.fit }}</div>
+          <div v-if="face.fit" data-dim>{{ face.fit }}</div>
         </template>
       </div>
-    </q-card>`,
-  props: { card: Object },
-  emits: ["action"],
-  // From the grid (an injected ref arrives unwrapped): the menu's entries, and whether the person may start, stop
-  // and change models (admins). The grid also hides the cards a search leaves out.
-  inject: { deckMenu: { default: () => ({ entries: [], changes: false }) } },
-  watch: {
-    card() {
-      this.fresh = null; // a full update from the server says everything again
-    },
-  },
+    </div>`,
+  props: { uid: String },
+  // From the grid: every card's face, the menu's entries, whether the person may start, stop and change models
+  // (admins), select mode and its ticked cards, and where a tap goes.
+  inject: ["deck"],
   mounted() {
     waiting.set(this.$el, this);
     nearby.observe(this.$el);
@@ -110,29 +133,23 @@ export default {
     nearby.unobserve(this.$el);
   },
   methods: {
-    // The server sends a changed face here rather than updating the element: an element's update re-renders its
-    // parent (the grid) and with it every card; this re-renders this card alone.
-    show(face) {
-      this.fresh = face;
-    },
     toggle() {
       this.toggled = !this.open;
     },
   },
   data() {
     // toggled: the person's own choice, once they tapped; until then the screen's width decides
-    // fresh: the face `show` sent since the last full update of the card (see `show`)
-    return { toggled: null, near: false, fresh: null };
+    return { toggled: null, near: false };
   },
   computed: {
     face() {
-      return this.fresh ?? this.card;
+      return this.deck.faces[this.uid]; // read per card: a changed face re-renders its card alone
     },
     badge() {
       return "bg-" + this.face.badge[0] + " text-" + this.face.badge[1];
     },
     changes() {
-      return this.deckMenu.changes;
+      return this.deck.changes;
     },
     open() {
       return this.toggled ?? screen.wide;
@@ -144,7 +161,7 @@ export default {
       return { action: "", label: "Stopping", icon: "stop", color: "grey-7", disable: true };
     },
     entries() {
-      return this.deckMenu.entries.filter((entry) => !entry.when || this.face[entry.when]);
+      return this.deck.menu.filter((entry) => !entry.when || this.face[entry.when]);
     },
     lines() {
       const card = this.face;

@@ -1,19 +1,18 @@
 """One model as a card, built for a thumb: its name and status at a glance, the live speed, one button that
 starts or stops it, a menu for the rest, and its details a tap away.
 
-The card is one NiceGUI element (model_card.js) whose contents render in the browser from the model's face
-(ui/components/card_face.py). A page of 200 cards is 200 elements, not 3,000: that is what makes it open in well
-under a second (docs/architecture.md, "The models page").
+The card is no NiceGUI element: the page's grid (ui/components/model_grid.py) holds every card's face
+(ui/components/card_face.py) as data and the browser renders each card from it (model_card.js). A page of 1,000
+cards is a handful of elements, not 1,000 or 15,000 (docs/architecture.md, "The models page").
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from nicegui import binding, ui
-from nicegui.events import GenericEventArguments
+from nicegui import ui
 
 from store.model_state import ModelState
 from ui.components.card_face import CardFace, Face
@@ -70,53 +69,46 @@ def _shown(face: Face) -> list[str]:
     return [face[key] for key in keys]
 
 
-class ModelCard(ui.element, component="model_card.js"):
-    """`read_only` (a viewer): no Start, Stop, Edit, Duplicate or Delete; the store refuses them anyway.
-    `leading`: what goes before the name (select mode puts its box there)."""
+class ModelCard:
+    """One card of a page's grid as the server sees it: its model, its face, and what a tap on it may do. The browser
+    renders it from the face (model_card.js, inside the grid); it is no NiceGUI element, so a page holds the same
+    few elements whatever the number of cards. `read_only` (a viewer): no Start, Stop, Edit, Duplicate or Delete;
+    the store refuses them anyway."""
 
-    face: Any = binding.BindableProperty(on_change=lambda card, face: card.show(face))
-
-    def __init__(self, state: ModelState, face: CardFace, actions: CardActions, *, read_only: bool = False,
-                 leading: Callable[[ModelState], None] | None = None) -> None:
-        super().__init__()
+    def __init__(self, state: ModelState, face: CardFace, *, read_only: bool) -> None:
         self.state = state
-        self.actions = actions
+        self._face = face
         self.read_only = read_only
-        self._props["card"] = face.data
-        self.face = face.data
-        binding.bind_from(self, "face", face, "data")
-        self.on("action", self._act)
-        self.mark(f"card-{state.uid}")
-        if leading is not None:
-            with self.add_slot("leading"):
-                leading(state)
 
-    def show(self, face: Face) -> None:
-        """To this card alone: an update of the element would re-render the grid and every card in it. The prop
-        stays current for a page rendered again."""
-        self._props["card"] = face
-        self.run_method("show", face)
+    @property
+    def face(self) -> Face:
+        return self._face.data
 
-    def _displayed_contents(self, *, only_visible: bool) -> list[Any]:
-        face = self._props["card"]
+    @property
+    def sent(self) -> Face:
+        """The face as the browser gets it."""
+        return self._face.sent
+
+    def texts(self) -> list[str]:
+        """The texts a person sees on the card, its button's word included (what `user.should_see` matches)."""
+        face = self.face
         button = [] if self.read_only else ["Start" if face["can_start"] else "Stop"]
         return [*_shown(face), *button]
 
     def offers(self) -> list[str]:
         """The actions a person can tap on this card now: its button (Start or Stop, admins only), then the menu's
         items (a viewer's menu has none that change the model; Error details only after an exit)."""
-        face = self._props["card"]
+        face = self.face
         button = [action for action in PRIMARY if face[f"can_{action}"]] if not self.read_only else []
         return button + [entry.action for entry in MENU if not (self.read_only and entry.changes) and (
             entry.when is None or face[entry.when])]
 
-    def _act(self, event: GenericEventArguments) -> Awaitable[None] | None:
+    def act(self, action: str, actions: CardActions) -> Awaitable[None] | None:
         """Sync actions (Edit opens the form) happen before the event returns; async ones run as a task."""
-        action = event.args[0] if isinstance(event.args, list) else event.args
         if action not in self.offers():
             return None  # a tap on what the card no longer offers (the status changed meanwhile), or a forged event
         if action == "logs":
             ui.navigate.to(f"/logs?model={self.state.uid}")
             return None
-        done: Awaitable[None] | None = getattr(self.actions, action)(self.state)
+        done: Awaitable[None] | None = getattr(actions, action)(self.state)
         return done

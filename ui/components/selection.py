@@ -1,9 +1,10 @@
 """Select mode on the models page: pick cards (or every card shown), then Start, Stop, Delete or Export them
 with one confirmation and a result per model.
 
-It hooks into a card through one slot (`checkbox`, which the card calls where it wants the box) and into the
-page through `shown` (the cards the page shows now, which a search or a status filter narrows), so the card
-and the page can change around it. The bar sits at the bottom of the screen, where a thumb reaches.
+It hooks into the page's grid (`follow`: the grid shows a box on each card in select mode and says when one is
+ticked, `pick`) and into the page through `shown` (the cards the page shows now, which a search or a status
+filter narrows), so the grid and the page can change around it. The bar sits at the bottom of the screen, where
+a thumb reaches.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from store.actor import Actor
 from store.deck import BulkResult
 from store.exporting import export_json
 from ui.components.confirm_dialog import ConfirmDialog
+from ui.components.model_grid import ModelGrid
 
 TOUCH = "min-h-[48px] min-w-[48px]"
 
 
 @binding.bindable_dataclass
 class Selection:
-    """Which models are picked; bindable, so every box and the bar follow it."""
+    """Which models are picked; bindable, so the bar follows it."""
 
     active: bool = False
     count: int = 0
@@ -69,20 +71,26 @@ class SelectMode:
         self.shown = shown
         self.read_only = read_only
         self.selection = Selection()
-        self.boxes: dict[str, ui.checkbox] = {}
+        self.grid: ModelGrid | None = None
         self.confirm = confirm  # the page's one yes/no dialog
         self.results = ResultsDialog()
         deck.removed.subscribe(self._forget)
 
-    # ---- the hook into a card ----------------------------------------------------------------
+    # ---- the hook into the grid ----------------------------------------------------------------
 
-    def checkbox(self, state: ModelState) -> None:
-        """A large box, shown in select mode only."""
-        box = ui.checkbox(value=state.uid in self.selection.uids,
-                          on_change=lambda event: self._pick(state.uid, bool(event.value)))
-        box.props(f'aria-label="Select {state.name}"').classes(TOUCH).mark(f"select-{state.uid}")
-        box.bind_visibility_from(self.selection, "active")
-        self.boxes[state.uid] = box
+    def follow(self, grid: ModelGrid | None) -> None:
+        """The page (re)built its grid: its cards show a box in select mode."""
+        self.grid = grid
+        self._show()
+
+    def pick(self, uid: str, on: bool) -> None:
+        """A card's box ticked (`on`) or cleared."""
+        self.selection.set(self.selection.uids | {uid} if on else self.selection.uids - {uid})
+        self._show()
+
+    def _show(self) -> None:
+        if self.grid is not None and not self.grid.is_deleted:
+            self.grid.select(self.selection.active, self.selection.uids)
 
     # ---- the page's controls ---------------------------------------------------------------------
 
@@ -119,27 +127,22 @@ class SelectMode:
 
     def start(self) -> None:
         self.selection.active = True
+        self._show()
 
     def stop(self) -> None:
-        self._replace(set())
         self.selection.active = False
+        self._replace(set())
 
     def pick_shown(self) -> None:
         self._replace(self.selection.uids | {state.uid for state in self.shown()})
 
-    def _pick(self, uid: str, on: bool) -> None:
-        self.selection.set(self.selection.uids | {uid} if on else self.selection.uids - {uid})
-
     def _replace(self, uids: set[str]) -> None:
         self.selection.set(uids)
-        self.boxes = {uid: box for uid, box in self.boxes.items() if not box.is_deleted}  # cards rebuilt since
-        for uid, box in self.boxes.items():
-            box.value = uid in uids
+        self._show()
 
     def _forget(self, uid: str) -> None:
-        self.boxes.pop(uid, None)
         if uid in self.selection.uids:
-            self.selection.set(self.selection.uids - {uid})
+            self._replace(self.selection.uids - {uid})
 
     def _chosen(self) -> list[ModelState]:
         return [state for state in self.deck.in_order() if state.uid in self.selection.uids]

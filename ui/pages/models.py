@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from ui.components.crash_dialog import CrashDialog
 from ui.components.error_details import ErrorDetailsDialog
 from ui.components.history_dialog import HistoryDialog
 from ui.components.import_dialog import ImportDialog
-from ui.components.model_card import ModelCard
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_grid import ModelGrid, ModelSearch
 from ui.components.model_info import ModelInfoDialog
@@ -128,86 +126,74 @@ def empty_deck(found: ScanResult | None, allowed_dirs: Sequence[Path]) -> None:
 
 
 FIRST_SCREEN = 24  # cards in the page as it loads: a phone shows about 9, a desktop 12, a tall tablet 20
-BATCH = 2000  # the rest arrive in messages of this many cards once the page is connected (each one re-renders the grid)
 
 
 class DeckView:
-    """This page's cards, kept in step with the deck: a card added or removed alone (re-rendering a deck of 200
-    cards for one would be wasted), the empty state when there are none.
+    """This page's grid, kept in step with the deck: a card added or removed alone (re-rendering a deck of 200
+    cards for one would be wasted), a changed face sent to its card, the empty state when there are none.
 
-    The page loads with the first screen of cards; the rest follow in batches as soon as the browser is connected,
-    so the cards a person sees first do not wait for the ones far below (docs/architecture.md, "The models
-    page"). The cards built are always the first ones in the deck's order: a batch appends the next."""
+    The page loads with the first screen of cards; the rest follow in one message as soon as the browser is
+    connected, so the cards a person sees first do not wait for the ones far below (docs/architecture.md, "The
+    models page"). The cards built are always the first ones in the deck's order: the rest are the next."""
 
     def __init__(self, services: Services, faces: CardFaces, actions: PageActions, search: ModelSearch,
                  select: SelectMode, *, read_only: bool) -> None:
         self.services, self.faces, self.actions, self.search, self.select = services, faces, actions, search, select
         self.read_only = read_only
-        self.shown: dict[str, ModelCard] = {}  # this page's cards by uid
         self.grid: ModelGrid | None = None
         self.render = ui.refreshable(self._render)
         self.render()
         services.deck.added.subscribe(self.added)
         services.deck.removed.subscribe(self.removed)
         services.catalog.scanned.subscribe(self.scanned)
+        faces.changed.subscribe(self.changed)
         faces.statuses.subscribe(search.status_changed)
 
-    def _card(self, state: ModelState) -> ModelCard:
-        return ModelCard(state, self.faces.of(state), self.actions, read_only=self.read_only,
-                         leading=self.select.checkbox)
-
     def _render(self) -> None:
-        self.shown.clear()
         self.grid = None
         states = self.services.deck.in_order()
         if not states:
             empty_deck(self.services.catalog.result, self.services.settings.allowed_model_dirs)
         else:
-            with ModelGrid(read_only=self.read_only) as self.grid:
-                for state in states[:FIRST_SCREEN]:
-                    self.shown[state.uid] = self._card(state)
+            self.grid = ModelGrid(self.faces, self.actions, self.search, states[:FIRST_SCREEN], self.select.pick,
+                                  read_only=self.read_only)
             if len(states) > FIRST_SCREEN:
                 # a page's timer first fires once it is connected; the pause lets the handshake (and a first tap)
-                # through before the server spends its time building the rest
+                # through before the browser spends its time mounting the rest
                 ui.timer(0.1, self._build_rest, once=True)
         self.search.follow(self.grid, len(states))
+        self.select.follow(self.grid)
 
-    async def _build_rest(self) -> None:
+    def _build_rest(self) -> None:
         grid = self.grid
-        while grid is not None and grid is self.grid and not grid.is_deleted:
-            rest = [state for state in self.services.deck.in_order() if state.uid not in self.shown][:BATCH]
-            if not rest:
-                return
-            with grid:
-                for state in rest:
-                    self.shown[state.uid] = self._card(state)
-            await asyncio.sleep(0)  # this batch goes out before the next is built
+        if grid is not None and not grid.is_deleted:
+            grid.add([state for state in self.services.deck.in_order() if state.uid not in grid.cards])
 
     def _index(self, uid: str) -> int:
         return [state.uid for state in self.services.deck.in_order()].index(uid)
 
     def scanned(self) -> None:
-        if not self.shown:  # the empty state counts the files the catalog knows
+        if self.grid is None:  # the empty state counts the files the catalog knows
             self.render.refresh()
+
+    def changed(self, uid: str) -> None:
+        if self.grid is not None and not self.grid.is_deleted:
+            self.grid.changed(uid)
 
     def added(self, state: ModelState) -> None:
         if self.grid is None:
             self.render.refresh()
             return
         index = self._index(state.uid)
-        if index <= len(self.shown):  # among the cards built (the rest: the next batch builds it)
-            with self.grid:
-                card = self.shown[state.uid] = self._card(state)
-            card.move(target_index=index)
+        if index <= len(self.grid.cards):  # among the cards built (the rest: the next batch builds it)
+            self.grid.add([state], index)
         self.search.follow(self.grid, len(self.services.deck.in_order()))
 
     def removed(self, uid: str) -> None:
-        card = self.shown.pop(uid, None)
         if self.grid is None or not self.services.deck.in_order():
             self.render.refresh()
             return
-        if card is not None:
-            self.grid.remove(card)
+        self.grid.drop(uid)
         self.search.follow(self.grid, len(self.services.deck.in_order()))
 
 
