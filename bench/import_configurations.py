@@ -5,7 +5,9 @@ configuration should not grow with the count: one transaction, no per-model comm
 writing the same rows.
 
 Runs the deck in this process on a real SQLite file in a temporary folder (no browser open, no runner: the
-runner's flags are read from the real binary, as the runner reads them). Prints medians over the repeats.
+runner's flags are read from the real binary, as the runner reads them). Then the same 1,000 as a script or the
+Import dialog sends them: POST /api/import to the real app (`python main.py`, a fresh one for each repeat), timed
+from the client, request and answer included. Prints medians over the repeats.
 
     .venv/bin/python bench/import_configurations.py [--models 1000] [--repeat 3]
 """
@@ -28,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import aiohttp  # noqa: E402
+
 from db.database import open_database  # noqa: E402
 from protocol.flags import FlagCatalog  # noqa: E402
 from runner.binary import resolve_binary  # noqa: E402
@@ -36,6 +40,7 @@ from store import ModelDeck  # noqa: E402
 from store.actor import LOCAL_ADMIN  # noqa: E402
 from store.catalog import ModelCatalog  # noqa: E402
 from store.importing import OnConflict, read_file  # noqa: E402
+from tests.browser.deck_app import DeckApp  # noqa: E402
 from tests.tiny_gguf import write_tiny_llama  # noqa: E402
 
 
@@ -100,6 +105,33 @@ def raw_sqlite_floor(home: Path, template: Path, count: int) -> float:
         return time.perf_counter() - started
 
 
+async def timed_api_import(home: Path, write: Callable[[Path, int], bytes], kind: str, count: int) -> float:
+    """One POST /api/import of `count` configurations to a fresh ModelDeck (open on loopback), once the runner's
+    flags are known."""
+    for index in range(8):
+        write_tiny_llama(home / "models" / f"tiny-{index}.gguf")
+    data = write(home / "models", count)
+    app = DeckApp(home, resolve_binary())
+    app.start()
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+            while True:  # 503 until the runner has sent its flags (imports are checked against them)
+                async with http.post(f"{app.url}/api/import?dry_run=true", data=b"models: {}\n") as answer:
+                    if answer.status == 200:
+                        break
+                    assert answer.status == 503, answer.status
+                await asyncio.sleep(0.1)  # polling the route: its answer is the condition
+            started = time.perf_counter()
+            async with http.post(f"{app.url}/api/import?on_conflict=skip", data=data,
+                                 headers={"Content-Type": kind}) as answer:
+                plan = await answer.json()
+            elapsed = time.perf_counter() - started
+        assert answer.status == 200 and plan["counts"]["new"] == count, (answer.status, plan.get("counts"))
+    finally:
+        app.stop()
+    return elapsed
+
+
 BASELINE = 10  # a small import in the same run: the per-configuration cost at the full count is a ratio of it
 FORMATS = (("ModelDeck JSON export", export_document, "application/json"),
            ("llama-swap config.yaml", llama_swap_file, "application/yaml"))
@@ -123,6 +155,9 @@ async def main(count: int, repeat: int) -> None:
         results = [(label, await median_import(write, kind, count), await median_import(write, kind, BASELINE))
                    for label, write, kind in FORMATS]
         floor = statistics.median(raw_sqlite_floor(home, template, count) for _ in range(repeat))
+        over_http = [(label, statistics.median([await timed_api_import(home / f"app-{kind[12:]}-{n}", write, kind,
+                                                                       count) for n in range(repeat)]))
+                     for label, write, kind in FORMATS]
 
     print(f"import of {count} configurations, one transaction each (median of {repeat}; goal < 2 s):")
     for label, (big, size), (small, _) in results:
@@ -131,6 +166,9 @@ async def main(count: int, repeat: int) -> None:
               f"{small * 1000:.1f} ms, {each_small:.2f} ms a configuration ({each / each_small:.2f}x)")
     json_s = results[0][1][0]
     print(f"  raw sqlite3, the same rows, no checks: {floor:.3f} s (the JSON import is {json_s / floor:.0f}x it)")
+    print(f"the same {count} through the real app, POST /api/import from a client (median of {repeat}; goal < 2 s):")
+    for (label, through), (_, (big, _), _) in zip(over_http, results, strict=True):
+        print(f"  {label}: {through:.3f} s ({through / big:.2f}x the in-process import)")
 
 
 if __name__ == "__main__":
