@@ -11,6 +11,7 @@ from discovery import FoundModel
 from protocol.units import format_bytes
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import metadata_table
+from ui.components.on_first_use import OnFirstUse
 from ui.services import Services
 from ui.theme import frame
 
@@ -57,8 +58,8 @@ def register(services: Services) -> None:
                         ui.label(f"{refused.path}: {refused.reason}").classes("text-sm break-all")
 
         with frame("Discover", services) as who:
-            form = ModelFormDialog(services)
-            add = (lambda found: form.open_new(deck.suggestion(found))) if who.is_admin else None
+            form = OnFirstUse(lambda: ModelFormDialog(services))
+            add = (lambda found: form().open_new(deck.suggestion(found))) if who.is_admin else None
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Discover").classes("text-2xl font-bold")
                 ui.button("Scan again", icon="refresh", on_click=scan).classes("min-h-[44px]").mark(

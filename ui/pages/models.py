@@ -20,6 +20,7 @@ from ui.components.import_dialog import ImportDialog
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_grid import ModelGrid, ModelSearch
 from ui.components.model_info import ModelInfoDialog
+from ui.components.on_first_use import OnFirstUse
 from ui.components.selection import SelectMode, download_export
 from ui.services import Services
 from ui.theme import TOUCH, frame
@@ -29,16 +30,18 @@ class PageActions:
     """What the cards' buttons do on this page; every failure becomes a notification, never a freeze."""
 
     def __init__(self, services: Services, *, read_only: bool) -> None:
-        """Built inside the page: the dialogs are created once per page and shared by its cards."""
+        """Built inside the page: its dialogs are shared by its cards, each built the first time it is needed
+        (the yes/no dialog, small and asked by select mode too, with the page)."""
         self.deck = services.deck
         self.actor = services.actor  # asked at each action (inside _attempt): a session that ended cannot act
-        self.form = ModelFormDialog(services)
-        self.crash_dialog = CrashDialog()
         self.confirm = ConfirmDialog()
-        self.details_dialog = ErrorDetailsDialog()
-        self.info_dialog = ModelInfoDialog()
-        self.history_dialog = HistoryDialog(self.deck, self.actor, self.confirm, read_only=read_only)
-        self.importer = ImportDialog(self.deck, self.actor)
+        self.form = OnFirstUse(lambda: ModelFormDialog(services))
+        self.crash_dialog = OnFirstUse(CrashDialog)
+        self.details_dialog = OnFirstUse(ErrorDetailsDialog)
+        self.info_dialog = OnFirstUse(ModelInfoDialog)
+        self.history_dialog = OnFirstUse(lambda: HistoryDialog(self.deck, self.actor, self.confirm,
+                                                               read_only=read_only))
+        self.importer = OnFirstUse(lambda: ImportDialog(self.deck, self.actor))
 
     @staticmethod
     async def _attempt(action: Callable[[], Awaitable[object]], done: str | None = None) -> None:
@@ -68,7 +71,7 @@ class PageActions:
         await self._attempt(lambda: self.deck.restart(state.uid, actor=self.actor()), f"Restarting {state.name}")
 
     def edit(self, state: ModelState) -> None:
-        self.form.open_edit(state.config)
+        self.form().open_edit(state.config)
 
     async def duplicate(self, state: ModelState) -> None:
         await self._attempt(lambda: self.deck.duplicate(state.uid, actor=self.actor()), f"Duplicated {state.name}")
@@ -82,16 +85,22 @@ class PageActions:
             lambda: self.deck.delete(state.uid, actor=self.actor(), stop=running), f"Deleted {state.name}"))
 
     def details(self, state: ModelState) -> None:
-        self.details_dialog.show(state)
+        self.details_dialog().show(state)
 
     async def crashes(self, state: ModelState) -> None:
-        await self.crash_dialog.show(state)
+        await self.crash_dialog().show(state)
 
     def info(self, state: ModelState) -> None:
-        self.info_dialog.show(state)
+        self.info_dialog().show(state)
 
     async def history(self, state: ModelState) -> None:
-        await self.history_dialog.show(state)
+        await self.history_dialog().show(state)
+
+    def add(self) -> None:
+        self.form().open_new()
+
+    def import_file(self) -> None:
+        self.importer().open_empty()
 
     def export_all(self) -> None:
         download_export(self.deck.in_order())
@@ -103,7 +112,7 @@ def files_menu(actions: PageActions, read_only: bool) -> None:
             "min-h-[44px] min-w-[44px]").mark("files-menu"), ui.menu():
         ui.menu_item("Export all configurations", on_click=actions.export_all).mark("export-all")
         if not read_only:
-            ui.menu_item("Import configurations…", on_click=actions.importer.open_empty).mark("import")
+            ui.menu_item("Import configurations…", on_click=actions.import_file).mark("import")
             ui.menu_item("Download a database backup", on_click=lambda: ui.download.from_url("/api/backup")).mark(
                 "backup")
 
@@ -213,7 +222,7 @@ def register(services: Services) -> None:
                     select_button = ui.row().classes("items-center")
                     files_menu(actions, read_only)
                     if not read_only:
-                        ui.button("Add model", icon="add", on_click=actions.form.open_new).classes(
+                        ui.button("Add model", icon="add", on_click=actions.add).classes(
                             "min-h-[44px]").mark("add-model")
             ui.label().classes("text-sm text-warning").bind_text_from(deck.link, "state", lambda s: "" if (
                 s is LinkState.CONNECTED) else f"The runner is {s}: models cannot start."
