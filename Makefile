@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test setup llama-server lint bench chromium
+.PHONY: run test setup llama-server lint bench chromium css
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,6 +30,16 @@ chromium:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver; fi
+
+# The Tailwind utilities the pages use, built ahead into ui/styles/tailwind.css (committed): run after changing
+# classes in ui/ (tests/ui/test_stylesheet.py says when it is needed). Needs Node.js; Tailwind's CLI, the version
+# NiceGUI bundles, goes in a cache folder once.
+TAILWIND := $(HOME)/.cache/modeldeck/tailwind-4.1.13
+css:
+	@[ -x $(TAILWIND)/node_modules/.bin/tailwindcss ] || npm install --prefix $(TAILWIND) --no-audit --no-fund \
+		@tailwindcss/cli@4.1.13 tailwindcss@4.1.13
+	NODE_PATH=$(TAILWIND)/node_modules $(TAILWIND)/node_modules/.bin/tailwindcss --minify \
+		-i ui/styles/tailwind.input.css -o ui/styles/tailwind.css
 
 test: llama-server lint chromium
 	$(VENV)/bin/pytest -q --durations=15

@@ -20,7 +20,7 @@ from settings import Settings, parse_settings
 from store import ModelDeck
 from store.catalog import ModelCatalog
 from store.ports import HostPorts
-from ui import pwa
+from ui import pwa, stylesheet
 from ui.pages import account, activity, audit, dashboard, discover, keys, login, logs, models, users
 from ui.services import Services
 from ui.theme import name_the_loading_bar
@@ -49,6 +49,7 @@ def build(settings: Settings) -> Services:
     # garbage collection during a log burst no longer rescans it (200 ms pauses -> a few ms, bench/log_burst.py).
     app.on_startup(gc.freeze)
     pwa.install()
+    stylesheet.install()
     name_the_loading_bar()
     for page in PAGES:
         page.register(services)
@@ -66,7 +67,8 @@ def main() -> None:
     Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
     Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)
     ui.run(host=settings.host, port=settings.port, title="ModelDeck", language="en-US", reload=False, show=False,
-           storage_secret=load_or_create_secret(settings.data_dir))
+           storage_secret=load_or_create_secret(settings.data_dir),
+           tailwind=False)  # ui/stylesheet.py serves the utilities, built ahead
 
 
 if __name__ in {"__main__", "__mp_main__"}:
