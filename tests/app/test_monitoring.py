@@ -162,6 +162,7 @@ async def test_a_crash_is_listed_with_its_exit_code_and_last_lines(user: User, d
     await user.should_see("exit code -9")
     await until(lambda: crashes_in(deck_home) == [(uid, -9)], message="the crash in the database")
     tap(user, uid, "crashes")
+    await user.should_see(marker="crash-timeline")  # the page builds its crash dialog when first asked
     with user.scope(marker="crash-timeline"):
         await user.should_see("exit code -9")
         await user.should_see("Last lines")

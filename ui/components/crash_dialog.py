@@ -9,7 +9,7 @@ from store.model_state import ModelState
 
 
 class CrashDialog(ui.dialog):
-    """Created once per page; `show` fills it for one model."""
+    """One per page (built when first asked); `show` fills it for one model."""
 
     def __init__(self) -> None:
         super().__init__()

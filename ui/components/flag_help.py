@@ -25,7 +25,7 @@ def _category_rank(spec: FlagSpec) -> int:
 
 
 class FlagHelpDialog(ui.dialog):
-    """Created once per page with the form; filled from the runner's catalog each time it opens."""
+    """Built with the form, once per page; filled from the runner's catalog each time it opens."""
 
     def __init__(self, on_flag: Pick, on_variable: Pick) -> None:
         super().__init__()

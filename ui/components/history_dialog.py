@@ -32,7 +32,7 @@ def version_diff(version: Version) -> None:
 
 
 class HistoryDialog(ui.dialog):
-    """Created once per page; `show` fills it for one model."""
+    """One per page (built when first asked); `show` fills it for one model."""
 
     def __init__(self, deck: ModelDeck, actor: Callable[[], Actor], confirm: ConfirmDialog, *, read_only: bool) -> None:
         super().__init__()

@@ -30,7 +30,7 @@ def outcome_line(model: PlannedModel) -> str:
 
 
 class ImportDialog(ui.dialog):
-    """Created once per page."""
+    """One per page, built when first asked."""
 
     def __init__(self, deck: ModelDeck, actor: Callable[[], Actor]) -> None:
         super().__init__()
