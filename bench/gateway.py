@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import http.client
 import multiprocessing
-import signal
 import statistics
 import subprocess
 import sys
@@ -245,16 +244,18 @@ async def warm_figures(app: DeckApp, model: ModelConfig, n: int) -> None:
 
 
 async def stop_server(app: DeckApp, http: aiohttp.ClientSession, model: ModelConfig) -> None:
-    """SIGTERM its server (it exits 0, so the runner reports `stopped`), then wait for the gateway to say so."""
-    server = server_of(app, model.model_path)
-    server.send_signal(signal.SIGTERM)
+    """Stop the model as a person would (the management API: the deck's stop, which kills a server that does not
+    end in time), then wait for the gateway to say so. (A SIGTERM sent by hand right after /health turned 200 once
+    left a llama-server that had closed its port but never exited, and this bench waiting on it.)"""
+    async with http.get(f"{app.url}/api/models") as answer:
+        [uid] = [m["uid"] for m in await answer.json() if m["name"] == model.name]
+    async with http.post(f"{app.url}/api/models/{uid}/stop") as answer:
+        assert answer.status == 202, (answer.status, await answer.text())
     while True:
         async with http.get(f"{app.url}/v1/models") as answer:
             listed = {m["id"]: m["status"] for m in (await answer.json())["data"]}
-        if listed[model.name] in {"stopped", "error"}:  # error: a SIGTERM while it still loaded kills it outright
+        if listed[model.name] == "stopped":
             return
-        if server.is_running() and server.status() != psutil.STATUS_ZOMBIE:
-            server.send_signal(signal.SIGTERM)  # it may drop one that lands right after /health turned 200
         await asyncio.sleep(0.05)  # polling the status is the condition here
 
 
