@@ -58,6 +58,7 @@ class _Connection(asyncio.Protocol):
         self.paused = False
         self.complete = False
         self.until_close = False  # neither a length nor chunks: the body ends when the connection does
+        self.keep_alive = False  # the server lets the connection live after this answer (read with its head)
         self.error: UpstreamError | None = None
         self.waiter: asyncio.Future[None] | None = None
         self._answering = True
@@ -90,6 +91,8 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
+        # asked here, not at the end: once the message is complete the parser has reset and says False
+        self.keep_alive = self.parser.should_keep_alive()
         names = {name for name, _ in self.headers}
         self.until_close = b"content-length" not in names and b"transfer-encoding" not in names and not (
             self.status in (204, 304) or self.status < 200)
@@ -147,7 +150,7 @@ class _Connection(asyncio.Protocol):
             await self.waiter
 
     def reusable(self) -> bool:
-        return self.complete and not self.lost and not self.head_only and self.parser.should_keep_alive()
+        return self.complete and not self.lost and not self.head_only and self.keep_alive
 
 
 class Answer:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import aiohttp
+import psutil
 
-from tests.gateway.conftest import Deck, DeckFactory, upstream_json
+from tests.gateway.conftest import Deck, DeckFactory, llama_servers, upstream_json
 from tests.waiting import eventually, until
 
 LONG = {"messages": [{"role": "user", "content": "tell me everything"}], "max_tokens": 3000, "temperature": 0,
@@ -50,3 +51,27 @@ async def test_requests_after_a_stream_find_the_model_answering(deck: DeckFactor
                 "model": "tiny", "prompt": "hi", "max_tokens": 2, "stream": stream}) as answer:
             assert answer.status == 200, await answer.text()
             await answer.read()
+
+
+def connections_from_the_app(deck: Deck) -> set[tuple[int, int]]:
+    """The open TCP connections between the app and its one model server: (app's port, server's port)."""
+    assert deck.app.process is not None
+    [server] = llama_servers(deck)
+    listening = {c.laddr.port for c in server.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+    return {(c.laddr.port, c.raddr.port) for c in psutil.Process(deck.app.process.pid).net_connections("tcp")
+            if c.raddr and c.raddr.port in listening and c.status == psutil.CONN_ESTABLISHED}
+
+
+async def test_requests_one_after_another_share_one_connection_to_the_server(deck: DeckFactory,
+                                                                              http: aiohttp.ClientSession) -> None:
+    """A connection per request costs every answer a TCP handshake and the server's accept; one kept alive
+    serves them all (llama-server keeps one for 100 requests)."""
+    running = await deck(models={"tiny": {"parallel": 1}})
+    seen = []
+    for _ in range(5):
+        async with http.post(f"{running.base_url}/completions", json={
+                "model": "tiny", "prompt": "hi", "max_tokens": 1}) as answer:
+            assert answer.status == 200, await answer.text()
+            await answer.read()
+        seen.append(connections_from_the_app(running))
+    assert len(seen[0]) == 1 and all(each == seen[0] for each in seen), seen
