@@ -32,7 +32,7 @@ chromium:
 		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver; fi
 
 # The Tailwind utilities the pages use, built ahead into ui/styles/tailwind.css (committed): run after changing
-# classes in ui/ (tests/ui/test_stylesheet.py says when it is needed). Needs Node.js; Tailwind's CLI, the version
+# classes in ui/ (tests/test_stylesheet.py says when it is needed). Needs Node.js; Tailwind's CLI, the version
 # NiceGUI bundles, goes in a cache folder once.
 TAILWIND := $(HOME)/.cache/modeldeck/tailwind-4.1.13
 css:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 from typing import cast
 
@@ -15,20 +16,26 @@ from ui.stylesheet import STYLESHEET
 ROOT = Path(__file__).resolve().parents[1]
 UI = ROOT / "ui"
 NICEGUI_STATIC = Path(nicegui.__file__).parent / "static"
-# What else styles a class: Quasar's and NiceGUI's sheets, and our own rules (in ui/'s Python and components)
+# What else styles a class: Quasar's and NiceGUI's own sheets
 SHEETS = (NICEGUI_STATIC / "quasar.unimportant.prod.css", NICEGUI_STATIC / "quasar.important.prod.css",
           NICEGUI_STATIC / "nicegui.css")
 CLASS_SELECTOR = re.compile(r"\.((?:\\.|[\w-])+)")
 JS_CLASS = re.compile(r"""(?<![:\w-])class\s*=\s*["']([^"']*)["']""")  # a template's own (not a :class binding)
+JS_STYLE = re.compile(r"""createElement\("style"\), \{ textContent: `([^`]*)`""")  # a component's own sheet
 
 
+@cache
 def styled_classes() -> set[str]:
-    css = "\n".join(path.read_text() for path in (STYLESHEET, *SHEETS))
-    css += "\n".join(path.read_text() for path in UI.rglob("*.py")) + "\n".join(
-        path.read_text() for path in UI.rglob("*.js"))  # our own rules live in strings there
+    """Every class some stylesheet has a rule for: Tailwind's built one, Quasar's and NiceGUI's, and our own (the
+    `*_CSS` strings of ui/'s Python, the sheet a component adds to the page)."""
+    own = [value for constants in string_constants().values() for name, value in constants.items()
+           if name.endswith("_CSS")]
+    own += [sheet for path in UI.rglob("*.js") for sheet in JS_STYLE.findall(path.read_text())]
+    css = "\n".join([*(path.read_text() for path in (STYLESHEET, *SHEETS)), *own])
     return {re.sub(r"\\(.)", r"\1", name) for name in CLASS_SELECTOR.findall(css)}
 
 
+@cache
 def string_constants() -> dict[Path, dict[str, str]]:
     """Each ui/ module's string constants by name, its own and those it imports from ui/ (a class list is often
     one: TOUCH)."""
