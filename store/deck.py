@@ -262,13 +262,16 @@ class ModelDeck:
         if launched is None or not state.status.is_active or (
                 (launched.restart_policy, launched.restart_limit) == (saved.restart_policy, saved.restart_limit)):
             return
+        # Shown as taken before the runner's answer, so the card never says "at the next start" for that round
+        # trip; put back if the runner refuses (and was not restarted meanwhile).
+        taken = state.launched = launched.model_copy(update={"restart_policy": saved.restart_policy,
+                                                             "restart_limit": saved.restart_limit})
         reply = await self.runner.policy(PolicyCommand(uid=state.uid, restart_policy=saved.restart_policy,
                                                        restart_limit=saved.restart_limit))
         if not reply.accepted:
             log.info("%s keeps its restart policy until its next start: %s", state.name, reply.reason)
-        elif state.launched is launched:  # not restarted meanwhile
-            state.launched = launched.model_copy(update={"restart_policy": saved.restart_policy,
-                                                         "restart_limit": saved.restart_limit})
+            if state.launched is taken:
+                state.launched = launched
 
     async def _save(self, config: ModelConfig, actor: Actor, *, expected: datetime | None = None,
                     action: VersionAction | None = None, restored_from: int | None = None) -> ModelState:
