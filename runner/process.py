@@ -347,8 +347,10 @@ class ManagedServer:
         """Return once /health says 200 (polled, and checked right after each output line)."""
         loop = asyncio.get_running_loop()
         began = loop.time()
-        while not await health_ok(port):
-            self._output_seen.clear()
+        while True:
+            self._output_seen.clear()  # before the check: a line printed while it is on its way asks for another
+            if await health_ok(port):
+                return
             pause = min(max((loop.time() - began) / 40, HEALTH_POLL_MIN_S), HEALTH_POLL_MAX_S)
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancel this task gets when
             # the run ends (CPython gh-86296), and the loop would go on polling a port nobody serves.
