@@ -42,6 +42,10 @@ HEALTH_POLL_MAX_S = 0.025
 STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
+# Once a server runs, its output is read at most this often: a request makes llama-server print about ten lines, a
+# write each, and a wake-up per line cost the app more CPU than relaying the request (bench/gateway.py). While it
+# starts, every line is read at once (the next may say it is ready); an exit cuts the pause short.
+OUTPUT_PACING_S = 0.02
 # llama-server reads its --api-key from here: unlike an argument, the environment is not visible to other users.
 API_KEY_VARIABLE = "LLAMA_API_KEY"
 VERBOSITY_FLAGS = frozenset({"--verbosity", "--verbose"})  # by their first long spelling, as the catalog names them
@@ -270,8 +274,8 @@ class ManagedServer:
         self._set(pid=proc.pid, port=port, api_key=prepared.env[API_KEY_VARIABLE], started_at=datetime.now(UTC),
                   reason=None)
         assert proc.output is not None
-        reader = asyncio.create_task(self._read_output(proc.output))
         exited = asyncio.create_task(proc.wait())
+        reader = asyncio.create_task(self._read_output(proc.output, exited))
         stop_asked = asyncio.create_task(self._stop.wait())
         ready = asyncio.create_task(self._wait_ready(port))
         try:
@@ -358,7 +362,7 @@ class ManagedServer:
                 async with asyncio.timeout(pause):
                     await self._output_seen.wait()
 
-    async def _read_output(self, stream: asyncio.StreamReader) -> None:
+    async def _read_output(self, stream: asyncio.StreamReader, exited: asyncio.Task[int]) -> None:
         pending = b""
         while chunk := await stream.read(READ_CHUNK):
             pending += chunk
@@ -368,6 +372,8 @@ class ManagedServer:
                 pending = b""
             for raw in complete:
                 self._line(raw)
+            if self.state.status is ModelStatus.RUNNING:
+                await asyncio.wait({exited}, timeout=OUTPUT_PACING_S)  # pacing: the lines of a request gather
         if pending:
             self._line(pending)
 
