@@ -41,8 +41,9 @@ css:
 	NODE_PATH=$(TAILWIND)/node_modules $(TAILWIND)/node_modules/.bin/tailwindcss --minify \
 		-i ui/styles/tailwind.input.css -o ui/styles/tailwind.css
 
+# A worker per core, at most 4; a file's tests stay on one worker, so its module fixtures (a running app) start once.
 test: llama-server lint chromium
-	$(VENV)/bin/pytest -q --durations=15
+	$(VENV)/bin/pytest -q --durations=15 --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 bench: llama-server
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
