@@ -43,7 +43,7 @@ STOP_TIMEOUT_S = 10.0
 STABLE_AFTER_S = 60.0  # running this long resets the crash-loop counter
 READ_CHUNK = 65536
 # Once a server runs, its output is read at most this often: a request makes llama-server print about ten lines, a
-# write each, and a wake-up per line cost the app more CPU than relaying the request (bench/gateway.py). While it
+# write each, and a wake-up for each took CPU that the server wants on a small machine (docs/gateway.md). While it
 # starts, every line is read at once (the next may say it is ready); an exit cuts the pause short.
 OUTPUT_PACING_S = 0.02
 # llama-server reads its --api-key from here: unlike an argument, the environment is not visible to other users.
