@@ -13,6 +13,7 @@ from typing import Any, cast
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
@@ -172,15 +173,21 @@ class Browser:
         self.wait.until(seen.element_to_be_clickable(element), "clickable").click()
 
     def type_into(self, label: str, text: str) -> None:
+        """Replace what the field holds with `text`, typed."""
         element = self.field(label)
         element.clear()
+        if element.get_attribute("value"):  # a prefilled number field keeps its value through clear()
+            element.send_keys(Keys.CONTROL, "a")
+            element.send_keys(Keys.DELETE)
         element.send_keys(text)
 
-    def add_model(self, name: str, model_file: str) -> WebElement:
-        """Add model, fill in the name and file, Save: the new card."""
+    def add_model(self, name: str, model_file: str, *, context_size: int | None = None) -> WebElement:
+        """Add model, fill in the name and file (and the context size, if given), Save: the new card."""
         self.tap(self.button("Add model"))
         form = self.dialog()
         self.type_into("Name", name)
+        if context_size is not None:  # before the file: a context typed first is kept when the file is chosen
+            self.type_into("Context size", str(context_size))
         self.type_into("Model file (.gguf)", model_file)
         self.tap(self.button("Save", within=form))
         self.no_longer_see(form, "the form")

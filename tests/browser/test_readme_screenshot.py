@@ -23,9 +23,9 @@ def test_readme_screenshot(browser: Browser, deck_app: DeckApp, artifacts: Path,
     browser.device(DESKTOP)
     browser.color_scheme("light")
     browser.open(deck_app.url)
-    for name, file in (("Tiny chat", "tiny-chat.gguf"), ("Tiny llama", "tiny.gguf"),
-                       ("Tiny llama, long context", "tiny.gguf")):
-        browser.add_model(name, str(deck_app.models_dir / file))
+    for name, file, context in (("Tiny chat", "tiny-chat.gguf", None), ("Tiny llama", "tiny.gguf", None),
+                                ("Tiny llama, long context", "tiny.gguf", 8192)):
+        browser.add_model(name, str(deck_app.models_dir / file), context_size=context)
     browser.tap(browser.button("Start", within=browser.card("Tiny chat")))
     browser.wait.until(lambda _: "tok/s" in browser.card("Tiny chat").text, "Tiny chat running with figures")
     browser.wait.until(lambda d: not any(toast.is_displayed()
