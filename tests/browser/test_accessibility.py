@@ -71,7 +71,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser: Browser, dec
     browser.add_model(names[0], str(deck_app.models_dir / "tiny.gguf"))
     running = browser.add_model(names[1], str(deck_app.models_dir / "tiny-chat.gguf"))
     browser.tap(browser.button("Start", within=running))
-    browser.wait.until(lambda _: "tok/s" in browser.card(names[1]).text, "a running card with its figures")
+    browser.wait.until(lambda _: "idle" in browser.card(names[1]).text, "a running card with its figures")
     broken_card = browser.add_model(names[2], str(broken))
     browser.tap(browser.button("Start", within=broken_card))
     browser.see_text_confirming("Axe broken stopped with an error", confirm="Start anyway")

@@ -78,7 +78,7 @@ def test_a_card_far_down_the_list_follows_the_runner_and_search_finds_it(
     uid = uid_of(crowded_app, FAR)
     api(crowded_app, "POST", f"/api/models/{uid}/start")  # a script starts it while the page shows the top
     browser.wait.until(lambda _: "running" in text_of(far), f"{FAR} running, off screen")
-    browser.wait.until(lambda _: "tok/s" in text_of(far), "its live speed")
+    browser.wait.until(lambda _: "idle" in text_of(far), "its live figures (idle)")
     [server] = [p for p in psutil.Process(crowded_app.process.pid).children(recursive=True)  # type: ignore[union-attr]
                 if p.name() == "llama-server"]
     os.kill(server.pid, signal.SIGKILL)  # the runner sees the crash: the card says so, still off screen

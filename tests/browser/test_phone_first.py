@@ -34,7 +34,7 @@ def test_add_start_watch_and_delete_a_model(browser: Browser, deck_app: DeckApp,
 
     browser.tap(browser.button("Start", within=card))
     browser.wait.until(lambda _: "running" in browser.card(name).text, f"{name} running")
-    browser.wait.until(lambda _: "tok/s" in browser.card(name).text, "live figures on the card")
+    browser.wait.until(lambda _: "idle" in browser.card(name).text, "live figures on the card (idle)")
     browser.screenshot("running")
 
     card = browser.card(name)

@@ -27,7 +27,7 @@ def test_readme_screenshot(browser: Browser, deck_app: DeckApp, artifacts: Path,
                                 ("Tiny llama, long context", "tiny.gguf", 8192)):
         browser.add_model(name, str(deck_app.models_dir / file), context_size=context)
     browser.tap(browser.button("Start", within=browser.card("Tiny chat")))
-    browser.wait.until(lambda _: "tok/s" in browser.card("Tiny chat").text, "Tiny chat running with figures")
+    browser.wait.until(lambda _: "idle" in browser.card("Tiny chat").text, "Tiny chat running with figures")
     browser.wait.until(lambda d: not any(toast.is_displayed()
                                          for toast in d.find_elements(By.CSS_SELECTOR, ".q-notification")),
                        "the toasts gone")
@@ -35,7 +35,7 @@ def test_readme_screenshot(browser: Browser, deck_app: DeckApp, artifacts: Path,
     browser.color_scheme("dark")
     browser.device(PHONE)
     browser.open(deck_app.url)  # as a phone opens it: the cards folded
-    browser.wait.until(lambda _: "tok/s" in browser.card("Tiny chat").text, "Tiny chat's figures")
+    browser.wait.until(lambda _: "idle" in browser.card("Tiny chat").text, "Tiny chat's figures")
     browser.screenshot("readme-phone")
     phone = browser.driver.get_screenshot_as_base64()
     for name, shot in (("models-desktop-light.png", desktop), ("models-phone-dark.png", phone)):

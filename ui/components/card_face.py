@@ -56,6 +56,17 @@ def memory_line(state: ModelState) -> str:
     return f"RAM {format_bytes(figures.rss_bytes)}{vram}"
 
 
+def speed_line(state: ModelState) -> str:
+    """How fast it generates now; `idle` when it has nothing to do (a `0.0 tok/s` there read like a broken figure);
+    `-` until the first sample."""
+    figures = state.figures
+    if state.status is not ModelStatus.RUNNING:
+        return ""
+    if figures is not None and not figures.tokens_per_second and not figures.requests_processing:
+        return "idle"
+    return rate(figures.tokens_per_second if figures else None, "tok/s")
+
+
 def traffic_line(state: ModelState) -> str:
     """The gateway's requests: `2 in flight · 3 waiting · 12 req/min`; empty when there are none."""
     parts = [f"{state.in_flight} in flight" if state.in_flight else "",
@@ -114,7 +125,7 @@ def face_of(state: ModelState) -> Face:
         "can_stop": status.can_stop,
         "can_restart": running,
         "busy": status in (ModelStatus.STARTING, ModelStatus.STOPPING),
-        "speed": rate(state.figures.tokens_per_second if state.figures else None, "tok/s") if running else "",
+        "speed": speed_line(state),
         "file": file_line(state),
         "settings": settings_line(state),
         "pending": pending_line(state),
