@@ -4,8 +4,8 @@ A stream's events cost the app CPU each, on a machine where the server generatin
 aiohttp's client hands a streamed body over through its StreamReader (per event: a feed, a waiter, a read,
 an iterator step, all in Python). Here the socket's bytes go through httptools' C parser (uvicorn's own)
 into a list that the relay takes whole, whatever has come since it last looked: an event costs a read, the
-parser's call back, one wake-up and the write to the client (bench/gateway_relay.py: 69 -> 45 us of the
-app's CPU per event, most of what is left the two system calls).
+parser's call back, one wake-up and the write to the client (53-62 -> 46-49 us of the app's CPU per event in
+the experiment docs/gateway.md describes; most of what is left is the two system calls).
 
 A connection carries one request at a time. One whose answer ended cleanly, that the server lets live and
 that the caller did not mark for closing, waits in a pool for the next request to the same server, at most
