@@ -130,3 +130,16 @@ async def test_the_context_follows_the_files_trained_context_and_warns_past_it(
     user.find(marker="form-save").click()  # a warning, not a refusal
     await until(lambda: [row["name"] for row in deck_home.rows()] == ["trained"], message="saved")
     assert deck_home.row("trained")["ctx_size"] == 4096
+
+
+async def test_a_context_typed_before_the_file_stays_even_the_number_the_form_showed(
+        user: User, deck_home: DeckHome) -> None:
+    await user.open("/")
+    user.find(marker="add-model").click()
+    await user.should_see(marker="file-choice-tiny.gguf", retries=300)
+    await fill_form(user, name="typed", ctx_size="4096")  # the number the form showed, typed anew
+    await fill_form(user, model_path=str(deck_home.model_file))
+    assert field(user, "ctx_size").value == "4096"  # not the file's trained 256
+    user.find(marker="form-save").click()
+    await until(lambda: [row["name"] for row in deck_home.rows()] == ["typed"], message="saved")
+    assert deck_home.row("typed")["ctx_size"] == 4096

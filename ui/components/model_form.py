@@ -10,6 +10,7 @@ import shlex
 from typing import Any, Literal
 
 from nicegui import background_tasks, ui
+from nicegui.events import ValueChangeEventArguments
 from pydantic import ValidationError
 
 from discovery import FoundModel, default_context
@@ -36,6 +37,7 @@ class ModelFormDialog(ui.dialog):
         self.allowed_dirs = services.settings.allowed_model_dirs
         self.editing: ModelConfig | None = None
         self._ctx_default = ""  # the context the form filled in itself (a picked file may replace it)
+        self._ctx_typed = False  # the person changed the context (even to what was shown): a file picked keeps it
         self._fit_asked = 0  # each change asks anew; only the newest answer is shown (they may end out of order)
         self.fields: dict[str, FieldElement] = {}
         self.flag_help = FlagHelpDialog(on_flag=self._add_flag, on_variable=self._add_variable)
@@ -69,6 +71,7 @@ class ModelFormDialog(ui.dialog):
                 self._add("notes", ui.textarea("Notes")).classes("sm:col-span-2")
             for name in FIT_INPUTS:
                 self.fields[name].on_value_change(self.update_fit)
+            self.fields["ctx_size"].on_value_change(self._ctx_changed)
             with ui.row().classes("w-full justify-end gap-2 sticky bottom-0 py-2"):  # Save stays in view
                 ui.button("Cancel", on_click=self.close).props("flat").mark("form-cancel")
                 self.save_and_restart = ui.button("Save and restart", on_click=lambda: self.save(restart=True)).props(
@@ -125,10 +128,16 @@ class ModelFormDialog(ui.dialog):
                                   "restart applies them now." if state is not None and running else "")
         self.running_note.visible = self.save_and_restart.visible = running
 
+    def _ctx_changed(self, event: ValueChangeEventArguments) -> None:
+        """Typing goes through values the form never filled in (clearing it, the first digit), so a context typed
+        anew counts as the person's even when it ends as the number that was shown."""
+        if str(event.value).strip() != self._ctx_default:
+            self._ctx_typed = True
+
     def _file_chosen(self, found: FoundModel) -> None:
         """A new configuration's context follows the file picked (its trained context), unless the person has
         typed one of their own."""
-        if self.editing is None and str(self.fields["ctx_size"].value).strip() == self._ctx_default:
+        if self.editing is None and not self._ctx_typed:
             self._ctx_default = str(default_context(found.info))
             self.fields["ctx_size"].value = self._ctx_default
 
@@ -163,6 +172,7 @@ class ModelFormDialog(ui.dialog):
             if not isinstance(element, ui.switch):
                 element.error = None
         self._ctx_default = str(self.fields["ctx_size"].value)
+        self._ctx_typed = False
         self.fields["ctx_size"].props.pop("hint", None)
         self.model_file.reset()
         self.open()
