@@ -132,9 +132,9 @@ async def stream(http: aiohttp.ClientSession, path: Route, model: str, tokens: i
                 arrived.append(time.perf_counter())
     assert arrived, f"no tokens came through {path.name}"
     first, last = arrived[0], arrived[-1]
-    gaps = [b - a for a, b in itertools.pairwise(arrived)]
+    gap = statistics.median(b - a for a, b in itertools.pairwise(arrived)) if len(arrived) > 1 else 0.0
     return Streamed(first - began, (len(arrived) - 1) / (last - first) if last > first else 0.0, len(arrived),
-                    1 / statistics.median(gaps) if gaps and statistics.median(gaps) > 0 else 0.0)
+                    1 / gap if gap > 0 else 0.0)
 
 
 async def streams_at_once(http: aiohttp.ClientSession, path: Route, model: str, tokens: int) -> float:

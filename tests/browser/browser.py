@@ -176,7 +176,7 @@ class Browser:
         """Replace what the field holds with `text`, typed."""
         element = self.field(label)
         element.clear()
-        if element.get_attribute("value"):  # a prefilled number field keeps its value through clear()
+        if element.get_attribute("value"):  # a prefilled Quasar field keeps its value through clear()
             element.send_keys(Keys.CONTROL, "a")
             element.send_keys(Keys.DELETE)
         element.send_keys(text)
