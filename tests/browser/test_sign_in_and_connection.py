@@ -40,6 +40,10 @@ def test_first_admin_from_the_printed_link_then_sign_in_on_a_phone(browser: Brow
     browser.sign_in_if_asked(NAME, PASSWORD)
     assert browser.path == "/"
     browser.see_text("Models")
+    # The phone's session cookie opens pages, never the gateway: a key does (as a page's own script would ask).
+    status = "return fetch(arguments[0], {redirect: 'manual'}).then(answer => answer.status)"
+    assert browser.js(status, "/") == 200  # the cookie goes with the request (without it: a redirect to /login)
+    assert browser.js(status, "/v1/models") == 401
 
     locked_app.stop()  # the Wi-Fi drops, or the server goes away
     banner = browser.see_text("Connection lost")
