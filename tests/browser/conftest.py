@@ -6,7 +6,7 @@ it needs. `make test` installs chromium and chromium-driver when they are missin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,8 @@ from tests.browser.browser import Browser
 from tests.browser.deck_app import ROOT, DeckApp
 from tests.tiny_gguf import write_tiny_llama
 
+FAILED = pytest.StashKey[bool]()
+TAIL_CHARS = 4000
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -54,6 +56,15 @@ def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrom
         driver.quit()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
 @pytest.fixture
 def browser(chrome: webdriver.Chrome, artifacts: Path, request: pytest.FixtureRequest) -> Iterator[Browser]:
     page = Browser(chrome, artifacts / "screens")
@@ -61,7 +72,16 @@ def browser(chrome: webdriver.Chrome, artifacts: Path, request: pytest.FixtureRe
         yield page
     finally:
         chrome.save_screenshot(str(artifacts / f"last-{request.node.name}.png"))  # what a failure looked like
+        if request.node.stash.get(FAILED, False):  # CI keeps only the output: what the page and the app said
+            print_what_failed(page, [app for app in request.node.funcargs.values() if isinstance(app, DeckApp)])
         page.reset()
+
+
+def print_what_failed(page: Browser, apps: list[DeckApp]) -> None:
+    print("== the page's text:", page.js("return document.body.innerText")[-TAIL_CHARS:], sep="\n")
+    print("== the browser's console:", *(entry["message"] for entry in page.driver.get_log("browser")), sep="\n")
+    for app in apps:
+        print(f"== the end of {app.log_path}:", app.output()[-TAIL_CHARS:], sep="\n")
 
 
 def _home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
