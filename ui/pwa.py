@@ -73,21 +73,30 @@ def manifest() -> dict[str, Any]:
     }
 
 
-# While the banner shows, ask the server (plainly, over HTTP) every 2 s whether it is back; once it answers and
-# the socket has still not come back 5 s into the outage, reload. NiceGUI reconnects a socket whose page the
-# server still knows; after a server restart the sign-in gate refuses the old page's socket, and without this
-# a phone would say "Connection lost" until someone reloads by hand.
+# NiceGUI brings a page's socket back by itself, and the server keeps the page meanwhile (ui/page.py): a reload
+# would lose what was typed, so it is the last resort. It is needed when the server answers but will not take the
+# socket back (restarted, it no longer knows the page; with sign-in on, the gate refuses the old page's socket), or
+# the page would say "Connection lost" until someone reloads by hand. So while the banner shows, ask the server
+# (plainly, over HTTP) every 2 s whether it is there; reload once a try to reconnect that began while it answered
+# has failed, or once it has answered for GIVE_UP_MS with the socket still away (a socket the server closed itself
+# makes no tries).
 RECOVER_JS = """
 (() => {
-  let since = null;
+  const GIVE_UP_MS = 20000;
+  let answering = null, triedAt = 0, refused = false, listening = false;
   setInterval(async () => {
+    if (!listening && window.socket) {
+      window.socket.io.on("reconnect_attempt", () => { triedAt = Date.now(); });
+      window.socket.io.on("reconnect_error", () => { refused ||= answering !== null && triedAt >= answering; });
+      listening = true;
+    }
     const banner = document.getElementById("popup");
-    if (!banner || banner.ariaHidden !== "false") { since = null; return; }
-    since = since ?? Date.now();
-    if (Date.now() - since < 5000) return;
+    if (!banner || banner.ariaHidden !== "false") { answering = null; refused = false; return; }
     try {
-      if ((await fetch("%s", {cache: "no-store"})).ok) location.reload();
-    } catch (offline) { /* still away: the banner stays */ }
+      if (!(await fetch("%s", {cache: "no-store"})).ok) throw new Error("not answering");
+    } catch (away) { answering = null; return; }
+    answering = answering ?? Date.now();
+    if (refused || Date.now() - answering >= GIVE_UP_MS) location.reload();
   }, 2000);
 })();
 """ % MANIFEST_ROUTE  # noqa: UP031 - the script's own braces would need doubling in an f-string

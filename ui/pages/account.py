@@ -6,6 +6,7 @@ from nicegui import ui
 
 from auth.accounts import AccountError
 from store.actor import LOCAL_ADMIN
+from ui.page import page
 from ui.services import Services
 from ui.theme import frame
 
@@ -13,7 +14,7 @@ from ui.theme import frame
 def register(services: Services) -> None:
     gate = services.gate
 
-    @ui.page("/account")
+    @page("/account")
     def account_page() -> None:
         async def change() -> None:
             if new.value != repeat.value:

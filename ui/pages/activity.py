@@ -12,6 +12,7 @@ import io
 from nicegui import ui
 
 from store.activity import ActivityEntry, ActivityFilter, as_csv_rows
+from ui.page import page
 from ui.services import Services
 from ui.theme import frame
 
@@ -55,7 +56,7 @@ def _row(number: int, entry: ActivityEntry) -> dict[str, object]:
 def register(services: Services) -> None:
     deck, activity = services.deck, services.activity
 
-    @ui.page("/activity")
+    @page("/activity")
     def activity_page() -> None:
         arrived: list[ActivityEntry] = []
         counter = iter(range(1 << 62))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from store import audit
+from ui.page import page
 from ui.services import Services
 from ui.theme import admins_only, frame
 
@@ -20,7 +21,7 @@ COLUMNS = [
 
 
 def register(services: Services) -> None:
-    @ui.page("/audit")
+    @page("/audit")
     async def audit_page() -> None:
         with frame("Audit", services) as actor:
             ui.label("Audit log").classes("text-2xl font-bold")

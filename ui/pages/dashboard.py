@@ -22,6 +22,7 @@ from ui.components.history_chart import HistoryChart
 from ui.components.host_panel import host_panel
 from ui.components.model_figures import model_figures
 from ui.components.server_panel import about_server
+from ui.page import page
 from ui.services import Services
 from ui.theme import frame
 
@@ -31,7 +32,7 @@ GRID = "w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3"
 def register(services: Services) -> None:
     deck = services.deck
 
-    @ui.page("/dashboard")
+    @page("/dashboard")
     async def dashboard_page() -> None:
         @ui.refreshable
         def figures() -> None:

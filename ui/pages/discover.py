@@ -12,6 +12,7 @@ from protocol.units import format_bytes
 from ui.components.model_form import ModelFormDialog
 from ui.components.model_info import metadata_table
 from ui.components.on_first_use import OnFirstUse
+from ui.page import page
 from ui.services import Services
 from ui.theme import frame
 
@@ -31,7 +32,7 @@ def found_card(found: FoundModel, on_add: Callable[[FoundModel], None] | None) -
 def register(services: Services) -> None:
     deck, catalog, allowed_dirs = services.deck, services.catalog, services.settings.allowed_model_dirs
 
-    @ui.page("/discover")
+    @page("/discover")
     def discover_page() -> None:
         def scan() -> None:
             background_tasks.create(deck.scan(), name="model folder scan")

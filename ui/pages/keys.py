@@ -13,6 +13,7 @@ from nicegui import ui
 
 from auth.api_keys import ApiKey, ApiKeyError, Scope
 from ui.components.confirm_dialog import ConfirmDialog
+from ui.page import page
 from ui.services import Services
 from ui.theme import admins_only, frame
 
@@ -53,7 +54,7 @@ def _key_card(key: ApiKey, names: dict[str, str], now: datetime, on_revoke: Call
 
 
 def register(services: Services) -> None:
-    @ui.page("/keys")
+    @page("/keys")
     def keys_page() -> None:
         with frame("Keys", services) as actor:
             ui.label("API keys").classes("text-2xl font-bold")

@@ -14,6 +14,7 @@ from auth.gate import Gate, write_session
 from auth.middleware import safe_next
 from protocol.role import Role
 from store import audit
+from ui.page import page
 from ui.services import Services
 from ui.theme import page_look
 
@@ -64,7 +65,7 @@ def _renew(gate: Gate) -> None:
 
 
 def _login(gate: Gate) -> None:
-    @ui.page("/login")
+    @page("/login")
     def login_page(next: str = "/") -> RedirectResponse | None:
         target = safe_next(next)
         if gate.session_actor() is not None:
@@ -105,7 +106,7 @@ def _login(gate: Gate) -> None:
 
 
 def _setup(gate: Gate) -> None:
-    @ui.page("/setup")
+    @page("/setup")
     def setup_page(token: str = "") -> RedirectResponse | None:
         if gate.open or not gate.accounts.empty:
             return RedirectResponse("/" if gate.open else "/login")
@@ -142,7 +143,7 @@ def _setup(gate: Gate) -> None:
 
 
 def _logout(gate: Gate) -> None:
-    @ui.page("/logout")
+    @page("/logout")
     async def logout_page() -> RedirectResponse:
         actor = gate.session_actor()
         gate.sign_out()

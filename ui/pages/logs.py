@@ -16,6 +16,7 @@ from protocol.messages import LogLine
 from store.log_filter import LEVELS, LogFilter, kept_lines, line_text
 from store.log_history import every_line
 from ui.components.log_tail import LogTail
+from ui.page import page
 from ui.services import Services
 from ui.theme import frame
 
@@ -26,7 +27,7 @@ DRAW_EVERY_S = 0.3
 def register(services: Services) -> None:
     deck = services.deck
 
-    @ui.page("/logs")
+    @page("/logs")
     def logs_page(model: str | None = None) -> None:
         waiting: deque[tuple[str, LogLine]] = deque(maxlen=SCREEN_LINES)  # arrived, not drawn yet
         wanted = LogFilter(uid=model if model in deck.models else None)

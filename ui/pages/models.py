@@ -22,6 +22,7 @@ from ui.components.model_grid import ModelGrid, ModelSearch
 from ui.components.model_info import ModelInfoDialog
 from ui.components.on_first_use import OnFirstUse
 from ui.components.selection import SelectMode, download_export
+from ui.page import page
 from ui.services import Services
 from ui.theme import TOUCH, frame
 
@@ -211,7 +212,7 @@ def register(services: Services) -> None:
     faces = CardFaces()  # what each card shows, computed once for every open page
     deck.removed.subscribe(faces.forget)
 
-    @ui.page("/")
+    @page("/")
     def models_page() -> None:
         with frame("Models", services) as who:
             read_only = not who.is_admin

@@ -7,12 +7,13 @@ from nicegui import ui
 from auth.accounts import AccountError
 from protocol.role import Role
 from ui.components.confirm_dialog import ConfirmDialog
+from ui.page import page
 from ui.services import Services
 from ui.theme import admins_only, frame
 
 
 def register(services: Services) -> None:
-    @ui.page("/users")
+    @page("/users")
     def users_page() -> None:
         with frame("Users", services) as actor:
             ui.label("Users").classes("text-2xl font-bold")

@@ -1,0 +1,19 @@
+"""Every page of ModelDeck: a NiceGUI page that outlasts a short absence of its browser.
+
+A phone locks its screen, a person switches apps to copy a path, the Wi-Fi drops for a moment, a busy machine
+misses NiceGUI's 2 s heartbeat: the page's socket goes and comes back. NiceGUI forgets a page 3 s after its socket
+went unless told otherwise, and the browser then reloads it: what was typed in an open form is lost. A page here is
+kept for RECONNECT_S, and NiceGUI's socket, coming back within it, carries on the same page (the messages it missed
+are sent again). The heartbeat stays NiceGUI's, so a connection that died still shows "Connection lost" within
+seconds; ui/pwa.py reloads a page whose server answers but will not take its socket back.
+"""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+RECONNECT_S = 30.0
+
+
+def page(path: str) -> ui.page:
+    return ui.page(path, reconnect_timeout=RECONNECT_S)
