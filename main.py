@@ -21,6 +21,7 @@ from store import ModelDeck
 from store.catalog import ModelCatalog
 from store.ports import HostPorts
 from ui import pwa, stylesheet
+from ui.page import HEARTBEAT_BASIS_S
 from ui.pages import account, activity, audit, dashboard, discover, keys, login, logs, models, users
 from ui.services import Services
 from ui.theme import name_the_loading_bar
@@ -67,7 +68,7 @@ def main() -> None:
     Storage.path = settings.data_dir / "sessions"  # who is signed in, kept beside the secret that signs it
     Storage.path.mkdir(mode=0o700, parents=True, exist_ok=True)
     ui.run(host=settings.host, port=settings.port, title="ModelDeck", language="en-US", reload=False, show=False,
-           storage_secret=load_or_create_secret(settings.data_dir),
+           storage_secret=load_or_create_secret(settings.data_dir), reconnect_timeout=HEARTBEAT_BASIS_S,
            tailwind=False)  # ui/stylesheet.py serves the utilities, built ahead
 
 
