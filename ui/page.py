@@ -1,7 +1,7 @@
 """Every page of ModelDeck: a NiceGUI page that outlasts a short absence of its browser.
 
 A phone locks its screen, a person switches apps to copy a path, the Wi-Fi drops for a moment, a busy machine
-misses NiceGUI's 2 s heartbeat: the page's socket goes and comes back. NiceGUI forgets a page 3 s after its socket
+answers a heartbeat late: the page's socket goes and comes back. NiceGUI forgets a page 3 s after its socket
 went unless told otherwise, and the browser then reloads it: what was typed in an open form is lost. A page here is
 kept for RECONNECT_S, and NiceGUI's socket, coming back within it, carries on the same page (the messages it missed
 are sent again); ui/pwa.py reloads a page whose server answers but will not take its socket back.
