@@ -169,7 +169,10 @@ class Browser:
     # ---- doing things ----------------------------------------------------------------------
 
     def tap(self, element: WebElement) -> None:
+        """Where the person sees it once it stopped moving: a dialog still sliding in has its button elsewhere by the
+        time a click computed mid-way lands (selenium: "element click intercepted")."""
         self.js("arguments[0].scrollIntoView({block: 'center'})", element)
+        self.wait_still()
         self.wait.until(seen.element_to_be_clickable(element), "clickable").click()
 
     def type_into(self, label: str, text: str) -> None:
