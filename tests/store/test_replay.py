@@ -113,7 +113,7 @@ async def test_an_illegal_transition_is_ignored_and_not_written(db_path: Path,
 async def test_start_and_stop_through_a_real_runner_write_each_status_once(
         db_path: Path, tiny_model: Callable[..., Path], llama_server_binary: Path) -> None:
     model = tiny_model()
-    journal = Journal(flush_interval=0.0)  # flush as soon as anything is handed over: no coalescing hides a twin
+    journal = Journal(flush_interval=0.0)  # flush as soon as anything is handed over: no pause coalesces a twin
     deck = ModelDeck(ModelCatalog([model.parent]), journal)
     runner = await start_embedded_runner(llama_server=llama_server_binary, model_dirs=[model.parent])
     try:
@@ -128,12 +128,18 @@ async def test_start_and_stop_through_a_real_runner_write_each_status_once(
             assert state.status is ModelStatus.STARTING  # shown before the runner says anything
             await until_status(deck, state, ModelStatus.RUNNING)
             assert state.pid is not None and state.fit is not None and state.fit.fits
+            await until(lambda: ("running",) in query(db_path, "SELECT status FROM status_write"),
+                        message="running written")
             await deck.stop(state.uid, actor=LOCAL_ADMIN)
             await until_status(deck, state, ModelStatus.STOPPED)
     finally:
         await runner.close()
-    writes = query(db_path, "SELECT status FROM status_write ORDER BY id")
-    assert [status for (status,) in writes] == ["starting", "running", "stopping", "stopped"]
+    written = [status for (status,) in query(db_path, "SELECT status FROM status_write ORDER BY id")]
+    # A status handed over while a write is under way goes with the next one, and a newer status of the same model
+    # replaces it there (the journal keeps a model's latest): a loaded machine may so skip `starting` or `stopping`,
+    # which last milliseconds here. None is written twice, none out of order, and the lasting ones are there.
+    assert written == [status for status in ("starting", "running", "stopping", "stopped") if status in written]
+    assert {"running", "stopped"} <= set(written), written
     assert query(db_path, "SELECT action FROM audit_log WHERE action LIKE 'model.st%' ORDER BY id") == [
         ("model.starting",), ("model.stopping",)]
 
